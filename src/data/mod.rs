@@ -1,0 +1,270 @@
+//! Tables: reading CSV output tables of prediction models into typed columns.
+//!
+//! A table is read once. Only the key column and the columns some segment uses are kept,
+//! each as one typed vector rather than rows of strings. Keys are sorted once per table,
+//! so every later stage can work with dense key ids whose order is the output order.
+
+mod load;
+
+pub use load::{load_table, read_header};
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::diag::Diagnostic;
+use crate::models::{ColumnType, Domain};
+use crate::source::SourceMap;
+
+/// Null in an integer column.
+pub const NULL_INT: i64 = i64::MIN;
+/// Null in a date column.
+pub const NULL_DATE: i32 = i32::MIN;
+/// Null in a bool column (false is 0, true is 1).
+pub const NULL_BOOL: u8 = 2;
+/// Null in a string column's code vector.
+pub const NULL_CODE: u32 = u32::MAX;
+// A number column uses NaN for null: NaN is never a value (SPEC 3, "Bad cells").
+
+/// What to do with a cell that does not parse as its column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadValue {
+    /// Stop with an error naming file, line, column and value.
+    #[default]
+    Error,
+    /// Read the cell as null and report a warning with a count.
+    Null,
+}
+
+/// Everything the loader needs to know about one table.
+#[derive(Debug, Clone)]
+pub struct LoadOptions<'a> {
+    /// The table's name in segc.toml.
+    pub table: &'a str,
+    /// Where to read it.
+    pub path: &'a Path,
+    /// The path as diagnostics show it.
+    pub display_path: &'a str,
+    /// The key column's name.
+    pub key: &'a str,
+    pub delimiter: u8,
+    /// Cell spellings that mean "no value".
+    pub null_values: &'a [String],
+    pub on_bad_value: BadValue,
+    /// Types declared in segc.toml or brought by the model kind (declared ones win; the
+    /// caller merges them). A column declared `bool` also accepts `1` and `0`.
+    pub declared: &'a HashMap<String, ColumnType>,
+    /// Domains of model columns: values outside are a data-quality warning.
+    pub domains: &'a HashMap<String, Domain>,
+    /// Whether a key may appear on one row only (a warning otherwise).
+    pub one_row_per_key: bool,
+    /// The columns to keep besides the key, in any order; each is in the header (the caller
+    /// checked against [`read_header`]).
+    pub columns: &'a [String],
+}
+
+/// The header of a table and the types of its columns as far as they are known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Column names in file order, byte-order mark removed.
+    pub names: Vec<String>,
+    /// For each name, its type: declared, or inferred from the rows that were read.
+    pub types: Vec<ColumnType>,
+    /// Data rows read for inference (all of them unless a limit stopped early).
+    pub rows_read: usize,
+}
+
+/// The keys of a table.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    /// Distinct keys in ascending byte order, concatenated.
+    pub text: String,
+    /// `offsets[i]..offsets[i + 1]` is key `i` in `text`; one more entry than keys.
+    pub offsets: Vec<usize>,
+    /// For each row, the id of its key: its index in the sorted list.
+    pub row_key: Vec<u32>,
+}
+
+impl Keys {
+    /// The number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Key `id`.
+    pub fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        &self.text[self.offsets[id]..self.offsets[id + 1]]
+    }
+}
+
+/// Distinct strings of a string column, and each row's index into them.
+#[derive(Debug, Clone, Default)]
+pub struct StringColumn {
+    /// For each row, an index into `dict`, or [`NULL_CODE`].
+    pub codes: Vec<u32>,
+    /// Distinct values in order of first appearance.
+    pub dict: Vec<Box<str>>,
+}
+
+/// One column's values, one entry per row.
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    /// 0 false, 1 true, [`NULL_BOOL`].
+    Bool(Vec<u8>),
+    /// [`NULL_INT`] is null.
+    Integer(Vec<i64>),
+    /// NaN is null.
+    Number(Vec<f64>),
+    /// Days since 1970-01-01; [`NULL_DATE`] is null.
+    Date(Vec<i32>),
+    String(StringColumn),
+}
+
+impl ColumnData {
+    pub fn column_type(&self) -> ColumnType {
+        match self {
+            ColumnData::Bool(_) => ColumnType::Bool,
+            ColumnData::Integer(_) => ColumnType::Integer,
+            ColumnData::Number(_) => ColumnType::Number,
+            ColumnData::Date(_) => ColumnType::Date,
+            ColumnData::String(_) => ColumnType::String,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub data: ColumnData,
+}
+
+/// A loaded table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub display_path: String,
+    pub key_column: String,
+    /// Data rows (header excluded).
+    pub rows: usize,
+    pub keys: Keys,
+    /// The kept columns, in the order of [`LoadOptions::columns`].
+    pub columns: Vec<Column>,
+    pub load_time: Duration,
+    /// Data-quality warnings found while loading.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date, or `None` when it is not a real date.
+pub fn parse_date(text: &str) -> Option<i32> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = &bytes[range];
+        part.iter().all(u8::is_ascii_digit).then(|| {
+            part.iter().fold(0i64, |acc, digit| acc * 10 + i64::from(digit - b'0'))
+        })
+    };
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) as i32)
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01.
+pub fn format_date(days: i32) -> String {
+    let (year, month, day) = civil_from_days(i64::from(days));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Counts days through 400-year eras of 146,097 days, with years starting in March so that
+/// the leap day falls at the end of a year.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Loads every table that segments use; kept here so both commands share one entry point.
+pub fn load_tables(
+    options: &[LoadOptions<'_>],
+    sources: &SourceMap,
+) -> Vec<Result<Table, Vec<Diagnostic>>> {
+    use rayon::prelude::*;
+    options.par_iter().map(|options| load_table(options, sources)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_count_days_from_the_epoch() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("1970-01-02"), Some(1));
+        assert_eq!(parse_date("1969-12-31"), Some(-1));
+        // 2000 is a leap year: 30 years of 365 days plus 7 leap days, then Jan and Feb.
+        assert_eq!(parse_date("2000-03-01"), Some(30 * 365 + 7 + 31 + 29));
+        assert_eq!(parse_date("2024-06-30"), Some(19_904));
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        for text in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01", "2024/01/01"]
+        {
+            assert_eq!(parse_date(text), None, "{text}");
+        }
+        assert_eq!(parse_date("2024-02-29"), Some(19_782));
+    }
+
+    #[test]
+    fn dates_format_back_to_what_was_parsed() {
+        for text in ["1970-01-01", "1900-03-01", "2000-02-29", "2024-06-30", "0001-01-01"] {
+            assert_eq!(format_date(parse_date(text).unwrap()), text);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! segc: compile version-controlled segment definitions into customer lists.
+//!
+//! The pipeline, one module per stage:
+//! [`syntax`] (`.seg` text to AST) → [`check`] (names, types, lints) → [`plan`] (what to
+//! load, in which order) → [`data`] (typed tables) → [`eval`] (members of each segment)
+//! → [`output`] (files and the terminal summary). [`diag`] and [`cli`] sit beside them.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod diag;
+pub mod eval;
+pub mod models;
+pub mod output;
+pub mod plan;
+pub mod project;
+pub mod source;
+pub mod syntax;

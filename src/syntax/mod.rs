@@ -1,0 +1,8 @@
+//! The syntax stage: `.seg` text to [`ast::SegFile`].
+//!
+//! pest stays inside this module; what leaves it is the AST and diagnostics.
+
+pub mod ast;
+mod parser;
+
+pub use parser::parse_file;
