@@ -69,12 +69,25 @@ pub enum ModelKind {
     ProductRecommendation,
 }
 
-const PROBABILITY: Domain =
-    Domain { min: 0.0, max: 1.0, meaning: "the score is a probability from 0 to 1" };
+const PROBABILITY: Domain = Domain {
+    min: 0.0,
+    max: 1.0,
+    meaning: "the score is a probability from 0 to 1",
+};
 
 const CHURN_COLUMNS: &[ModelColumn] = &[
-    ModelColumn { name: "ChurnScore", ty: ColumnType::Number, required: true, domain: Some(PROBABILITY) },
-    ModelColumn { name: "IsChurn", ty: ColumnType::Bool, required: true, domain: None },
+    ModelColumn {
+        name: "ChurnScore",
+        ty: ColumnType::Number,
+        required: true,
+        domain: Some(PROBABILITY),
+    },
+    ModelColumn {
+        name: "IsChurn",
+        ty: ColumnType::Bool,
+        required: true,
+        domain: None,
+    },
 ];
 
 const CLV_COLUMNS: &[ModelColumn] = &[ModelColumn {
@@ -89,8 +102,18 @@ const CLV_COLUMNS: &[ModelColumn] = &[ModelColumn {
 }];
 
 const RECOMMENDATION_COLUMNS: &[ModelColumn] = &[
-    ModelColumn { name: "ProductID", ty: ColumnType::String, required: true, domain: None },
-    ModelColumn { name: "Score", ty: ColumnType::Number, required: true, domain: None },
+    ModelColumn {
+        name: "ProductID",
+        ty: ColumnType::String,
+        required: true,
+        domain: None,
+    },
+    ModelColumn {
+        name: "Score",
+        ty: ColumnType::Number,
+        required: true,
+        domain: None,
+    },
     ModelColumn {
         name: "Rank",
         ty: ColumnType::Integer,

@@ -1,1 +1,429 @@
-//! output
+//! The output stage: member lists, `summary.json` and the terminal summary.
+//!
+//! Every file is first written under a temporary name in the output folder, and renamed
+//! into place only once all of them are complete, `summary.json` last: a run that fails
+//! or is interrupted before that leaves the previous outputs whole.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::check::ir::{ExpectTest, Program, SegmentId, Source};
+use crate::config::Config;
+use crate::data::{format_date, ColumnData, Table, NULL_BOOL, NULL_CODE, NULL_DATE, NULL_INT};
+use crate::eval::{Evaluation, SegmentResult};
+use crate::source::SourceMap;
+use crate::syntax::ast::Metric;
+
+/// Appends a CSV field, quoted only where CSV needs it.
+pub fn push_field(out: &mut Vec<u8>, field: &str) {
+    let needs_quotes = field.is_empty()
+        || field
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if !needs_quotes {
+        out.extend_from_slice(field.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for byte in field.bytes() {
+        if byte == b'"' {
+            out.push(b'"');
+        }
+        out.push(byte);
+    }
+    out.push(b'"');
+}
+
+/// Appends one cell of a selected column; null is an empty field.
+fn push_cell(out: &mut Vec<u8>, data: &ColumnData, row: usize) {
+    match data {
+        ColumnData::Bool(values) => match values[row] {
+            NULL_BOOL => {}
+            0 => out.extend_from_slice(b"false"),
+            _ => out.extend_from_slice(b"true"),
+        },
+        ColumnData::Integer(values) => {
+            if values[row] != NULL_INT {
+                out.extend_from_slice(values[row].to_string().as_bytes());
+            }
+        }
+        ColumnData::Number(values) => {
+            if !values[row].is_nan() {
+                out.extend_from_slice(format_number(values[row]).as_bytes());
+            }
+        }
+        ColumnData::Date(values) => {
+            if values[row] != NULL_DATE {
+                out.extend_from_slice(format_date(values[row]).as_bytes());
+            }
+        }
+        ColumnData::String(strings) => {
+            let code = strings.codes[row];
+            if code != NULL_CODE {
+                push_field(out, &strings.dict[code as usize]);
+            }
+        }
+    }
+}
+
+/// The shortest decimal that reads back as the same number.
+pub fn format_number(value: f64) -> String {
+    format!("{value}")
+}
+
+/// The bytes of one segment's output file.
+pub fn segment_csv(
+    program: &Program,
+    config: &Config,
+    tables: &[Option<Table>],
+    evaluation: &Evaluation<'_>,
+    id: SegmentId,
+) -> Vec<u8> {
+    let segment = &program.segments[id];
+    let Some(result) = &evaluation.results[id] else {
+        return Vec::new();
+    };
+    let keys = &evaluation.universe.keys;
+    let mut out = Vec::with_capacity(result.count * 12 + 64);
+    let (key_column, from_table) = match &segment.source {
+        Source::From(from) => {
+            let table = tables[from.table].as_ref();
+            (
+                config.tables[from.table].key.as_str(),
+                table.map(|t| (t, &from.select)),
+            )
+        }
+        Source::Combine(_) => (config.key.as_str(), None),
+    };
+    push_field(&mut out, key_column);
+    if let Some((_, select)) = from_table {
+        if result.rows.is_some() {
+            for column in select.iter() {
+                out.push(b',');
+                push_field(&mut out, column);
+            }
+        }
+    }
+    let group_names: Option<Vec<&str>> = segment
+        .split
+        .as_ref()
+        .map(|split| split.groups.iter().map(|(name, _)| name.as_str()).collect());
+    if group_names.is_some() {
+        out.extend_from_slice(b",group");
+    }
+    out.push(b'\n');
+
+    let group_of = |index: usize| -> &str {
+        match (&group_names, &result.groups) {
+            (Some(names), Some(groups)) => names[groups[index] as usize],
+            _ => "",
+        }
+    };
+    match (&result.rows, from_table) {
+        (Some(rows), Some((table, select))) => {
+            let columns: Vec<&ColumnData> = select
+                .iter()
+                .filter_map(|name| table.column(name).map(|column| &column.data))
+                .collect();
+            // Rows come in key order; the member index advances with the key.
+            let mut member = 0usize;
+            let mut previous: Option<u32> = None;
+            for &row in rows {
+                let key = table.keys.row_key[row as usize];
+                if previous.is_some_and(|p| p != key) {
+                    member += 1;
+                }
+                previous = Some(key);
+                push_field(&mut out, table.keys.get(key));
+                for data in &columns {
+                    out.push(b',');
+                    push_cell(&mut out, data, row as usize);
+                }
+                if group_names.is_some() {
+                    out.push(b',');
+                    push_field(&mut out, group_of(member));
+                }
+                out.push(b'\n');
+            }
+        }
+        _ => {
+            for (index, id) in result.members.iter().enumerate() {
+                push_field(&mut out, keys[id]);
+                if group_names.is_some() {
+                    out.push(b',');
+                    push_field(&mut out, group_of(index));
+                }
+                out.push(b'\n');
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    as_of: Option<String>,
+    segments: Vec<SegmentSummary<'a>>,
+    tables: Vec<TableSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct SegmentSummary<'a> {
+    name: &'a str,
+    file: String,
+    output: String,
+    source: String,
+    members: usize,
+    source_keys: usize,
+    share: f64,
+    expects: Vec<ExpectSummary>,
+    time_ms: f64,
+}
+
+#[derive(Serialize)]
+struct ExpectSummary {
+    expect: String,
+    passed: bool,
+    actual: f64,
+}
+
+#[derive(Serialize)]
+struct TableSummary<'a> {
+    name: &'a str,
+    path: &'a str,
+    rows: usize,
+    keys: usize,
+    load_ms: f64,
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Rounds a percentage for display and the summary: four decimals.
+fn percent(value: f64) -> f64 {
+    (value * 1e4).round() / 1e4
+}
+
+/// The text of an `expect` clause, as the user wrote it.
+pub fn expect_text(sources: &SourceMap, program: &Program, id: SegmentId, index: usize) -> String {
+    let segment = &program.segments[id];
+    let span = segment.expects[index].span;
+    let text = sources.text(segment.file);
+    text.get(span.start..span.end)
+        .unwrap_or("expect")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Describes where a segment's members come from.
+pub fn source_text(config: &Config, program: &Program, id: SegmentId) -> String {
+    match &program.segments[id].source {
+        Source::From(from) => config.tables[from.table].name.clone(),
+        Source::Combine(_) => "combine".to_string(),
+    }
+}
+
+/// Everything a run writes, ready to go to disk.
+pub struct Outputs {
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Builds every output file in memory, in parallel, in a fixed order.
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    program: &Program,
+    config: &Config,
+    tables: &[Option<Table>],
+    evaluation: &Evaluation<'_>,
+    outputs: &[SegmentId],
+    sources: &SourceMap,
+    as_of: Option<i32>,
+) -> Outputs {
+    let mut files: Vec<(String, Vec<u8>)> = outputs
+        .par_iter()
+        .map(|&id| {
+            let name = format!("{}.csv", program.segments[id].name);
+            (name, segment_csv(program, config, tables, evaluation, id))
+        })
+        .collect();
+
+    let segments = outputs
+        .iter()
+        .filter_map(|&id| {
+            let result = evaluation.results[id].as_ref()?;
+            let segment = &program.segments[id];
+            Some(SegmentSummary {
+                name: &segment.name,
+                file: sources.name(segment.file),
+                output: format!("{}.csv", segment.name),
+                source: source_text(config, program, id),
+                members: result.count,
+                source_keys: result.denominator,
+                share: percent(result.share()),
+                expects: result
+                    .expects
+                    .iter()
+                    .enumerate()
+                    .map(|(index, outcome)| ExpectSummary {
+                        expect: expect_text(sources, program, id, index),
+                        passed: outcome.passed,
+                        actual: percent(outcome.actual),
+                    })
+                    .collect(),
+                time_ms: millis(result.time),
+            })
+        })
+        .collect();
+    let table_summaries = tables
+        .iter()
+        .flatten()
+        .map(|table| TableSummary {
+            name: &table.name,
+            path: &table.display_path,
+            rows: table.rows,
+            keys: table.keys.len(),
+            load_ms: millis(table.load_time),
+        })
+        .collect();
+    let summary = Summary {
+        as_of: as_of.map(format_date),
+        segments,
+        tables: table_summaries,
+    };
+    let mut json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
+    json.push(b'\n');
+    files.push(("summary.json".to_string(), json));
+    Outputs { files }
+}
+
+/// Writes the outputs into `dir` through temporary files, then renames them into place.
+pub fn write(dir: &Path, outputs: &Outputs) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let temporary = |name: &str| dir.join(format!(".{name}.segc-{}.tmp", std::process::id()));
+    let written: Vec<std::io::Result<PathBuf>> = outputs
+        .files
+        .par_iter()
+        .map(|(name, bytes)| {
+            let path = temporary(name);
+            let mut file = fs::File::create(&path)?;
+            file.write_all(bytes)?;
+            file.sync_all().ok();
+            Ok(path)
+        })
+        .collect();
+    if let Some(error) = written.iter().find_map(|r| r.as_ref().err()) {
+        let message = error.to_string();
+        for path in written.iter().flatten() {
+            let _ = fs::remove_file(path);
+        }
+        return Err(std::io::Error::other(message));
+    }
+    for (name, _) in &outputs.files {
+        fs::rename(temporary(name), dir.join(name))?;
+    }
+    Ok(())
+}
+
+/// The table printed on the terminal after a run.
+pub fn terminal_summary(
+    program: &Program,
+    config: &Config,
+    evaluation: &Evaluation<'_>,
+    outputs: &[SegmentId],
+) -> String {
+    let rows: Vec<[String; 5]> = outputs
+        .iter()
+        .filter_map(|&id| {
+            let result: &SegmentResult = evaluation.results[id].as_ref()?;
+            let passed = result.expects.iter().filter(|e| e.passed).count();
+            let expects = if result.expects.is_empty() {
+                "-".to_string()
+            } else if passed == result.expects.len() {
+                format!("{passed}/{} ok", result.expects.len())
+            } else {
+                format!("{passed}/{} FAILED", result.expects.len())
+            };
+            Some([
+                program.segments[id].name.clone(),
+                source_text(config, program, id),
+                result.count.to_string(),
+                format!("{:.1}%", result.share()),
+                expects,
+            ])
+        })
+        .collect();
+    let headers = ["segment", "source", "members", "share", "expect"];
+    let widths: Vec<usize> = (0..5)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .chain([headers[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let mut line = |cells: [&str; 5]| {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        );
+    };
+    line(headers);
+    for row in &rows {
+        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    out
+}
+
+/// How an expectation reads in a failure message.
+pub fn describe_test(metric: Metric, test: ExpectTest) -> String {
+    let unit = if metric == Metric::Share { "%" } else { "" };
+    match test {
+        ExpectTest::Compare(op, value) => format!("{} {value}{unit}", op.as_str()),
+        ExpectTest::Between(low, high) => format!("between {low}{unit} and {high}{unit}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_where_csv_needs_it() {
+        let mut out = Vec::new();
+        for field in ["C1", "a,b", "say \"hi\"", "two\nlines", "", "  spaced "] {
+            push_field(&mut out, field);
+            out.push(b'|');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "C1|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|\"\"|  spaced |"
+        );
+    }
+
+    #[test]
+    fn numbers_print_in_their_shortest_form() {
+        assert_eq!(format_number(0.7), "0.7");
+        assert_eq!(format_number(1234.5), "1234.5");
+        assert_eq!(format_number(2.0), "2");
+        assert_eq!(format_number(-0.001), "-0.001");
+    }
+}

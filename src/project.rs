@@ -1,1 +1,150 @@
-//! project
+//! A project on disk: segc.toml and the `.seg` files its globs name, read and parsed.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::{self, Config, CONFIG_FILE};
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, SourceMap};
+use crate::syntax::{self, ast::SegFile};
+
+/// A parsed project. Files that failed to parse are absent from `files`; their syntax
+/// errors are in the diagnostics returned beside the project.
+#[derive(Debug)]
+pub struct Project {
+    pub config: Config,
+    pub files: Vec<(FileId, SegFile)>,
+}
+
+/// Why a project could not be opened at all (exit status 2 territory when there is no
+/// configuration to speak of).
+#[derive(Debug)]
+pub enum OpenError {
+    /// No segc.toml in the folder or any parent.
+    NotFound(PathBuf),
+    /// segc.toml exists but is malformed: reported as findings.
+    Invalid(Vec<Diagnostic>),
+}
+
+/// Reads segc.toml from `root` and every `.seg` file its globs match (or only `paths`, when
+/// given), and parses them. Syntax errors come back as diagnostics; the project holds the
+/// files that parsed.
+pub fn open(
+    root: &Path,
+    paths: &[PathBuf],
+    sources: &SourceMap,
+) -> Result<(Project, Vec<Diagnostic>), OpenError> {
+    let config_path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&config_path).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            OpenError::NotFound(root.to_path_buf())
+        } else {
+            OpenError::Invalid(vec![Diagnostic::new(
+                Code::Io,
+                format!("cannot read `{}`: {error}", config_path.display()),
+            )])
+        }
+    })?;
+    let file = sources.add(CONFIG_FILE, text);
+    let config = config::parse(root, file, sources).map_err(OpenError::Invalid)?;
+
+    let mut diagnostics = Vec::new();
+    let seg_paths = if paths.is_empty() {
+        discover(&config, &mut diagnostics)
+    } else {
+        explicit(root, paths, &mut diagnostics)
+    };
+
+    let texts: Vec<(String, Result<String, std::io::Error>)> = seg_paths
+        .into_par_iter()
+        .map(|(display, path)| (display, std::fs::read_to_string(path)))
+        .collect();
+    let mut registered = Vec::new();
+    for (display, text) in texts {
+        match text {
+            Ok(text) => registered.push((sources.add(display, text.as_str()), text)),
+            Err(error) => diagnostics.push(Diagnostic::new(
+                Code::Io,
+                format!("cannot read `{display}`: {error}"),
+            )),
+        }
+    }
+    let parsed: Vec<(FileId, Result<SegFile, Diagnostic>)> = registered
+        .par_iter()
+        .map(|(file, text)| (*file, syntax::parse_file(*file, text)))
+        .collect();
+    let mut files = Vec::new();
+    for (file, result) in parsed {
+        match result {
+            Ok(seg_file) => files.push((file, seg_file)),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    Ok((Project { config, files }, diagnostics))
+}
+
+/// The files the configured globs match, sorted, each once.
+fn discover(config: &Config, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    for pattern in &config.segments {
+        let full = config.root.join(pattern);
+        let Some(full) = full.to_str() else { continue };
+        match glob::glob(full) {
+            Ok(paths) => {
+                for path in paths.flatten() {
+                    if path.is_file() {
+                        found.push((display_name(&config.root, &path), path));
+                    }
+                }
+            }
+            Err(error) => diagnostics.push(
+                Diagnostic::new(
+                    Code::Config,
+                    format!("bad segments glob `{pattern}`: {error}"),
+                )
+                .help("globs look like `segments/**/*.seg`"),
+            ),
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Files named on the command line; a folder stands for the `.seg` files below it.
+fn explicit(
+    root: &Path,
+    paths: &[PathBuf],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let pattern = path.join("**").join("*.seg");
+            if let Some(paths) = pattern.to_str().and_then(|p| glob::glob(p).ok()) {
+                found.extend(paths.flatten().map(|p| (display_name(root, &p), p)));
+            }
+        } else if path.is_file() {
+            found.push((display_name(root, path), path.clone()));
+        } else {
+            diagnostics.push(Diagnostic::new(
+                Code::Io,
+                format!("`{}` does not exist", path.display()),
+            ));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// A path relative to the project root where it lies inside it, with `/` separators.
+pub fn display_name(root: &Path, path: &Path) -> String {
+    let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let relative = absolute(path)
+        .strip_prefix(absolute(root))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf());
+    relative.to_string_lossy().replace('\\', "/")
+}

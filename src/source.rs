@@ -98,7 +98,12 @@ impl SourceMap {
         first_line: usize,
         first_column: usize,
     ) -> FileId {
-        let source = Source { name: name.into(), text: text.into(), first_line, first_column };
+        let source = Source {
+            name: name.into(),
+            text: text.into(),
+            first_line,
+            first_column,
+        };
         let mut sources = self.sources.write().unwrap_or_else(|e| e.into_inner());
         sources.push(Arc::new(source));
         FileId((sources.len() - 1) as u32)

@@ -11,10 +11,17 @@ pub fn read_header(
     _sample_rows: Option<usize>,
     _sources: &SourceMap,
 ) -> Result<Header, Vec<Diagnostic>> {
-    Ok(Header { names: Vec::new(), types: Vec::new(), rows_read: 0 })
+    Ok(Header {
+        names: Vec::new(),
+        types: Vec::new(),
+        rows_read: 0,
+    })
 }
 
 /// Loads a whole table.
-pub fn load_table(_options: &LoadOptions<'_>, _sources: &SourceMap) -> Result<Table, Vec<Diagnostic>> {
+pub fn load_table(
+    _options: &LoadOptions<'_>,
+    _sources: &SourceMap,
+) -> Result<Table, Vec<Diagnostic>> {
     Err(Vec::new())
 }

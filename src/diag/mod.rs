@@ -104,7 +104,11 @@ pub struct Label {
 
 impl Label {
     pub fn new(file: FileId, span: Span, message: impl Into<String>) -> Label {
-        Label { file, span, message: message.into() }
+        Label {
+            file,
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -156,7 +160,10 @@ impl Diagnostic {
 }
 
 /// "did you mean `x`?" for the candidate nearest to `name`, if one is near enough.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
@@ -180,7 +187,10 @@ mod tests {
             did_you_mean("ChurnScor", names).as_deref(),
             Some("did you mean `ChurnScore`?")
         );
-        assert_eq!(did_you_mean("churnscore", names).as_deref(), Some("did you mean `ChurnScore`?"));
+        assert_eq!(
+            did_you_mean("churnscore", names).as_deref(),
+            Some("did you mean `ChurnScore`?")
+        );
         assert_eq!(did_you_mean("Region", names), None);
     }
 

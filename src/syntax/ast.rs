@@ -144,8 +144,15 @@ pub struct Expectation {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExpectTest {
-    Compare { op: CompareOp, op_span: Span, value: Quantity },
-    Between { low: Quantity, high: Quantity },
+    Compare {
+        op: CompareOp,
+        op_span: Span,
+        value: Quantity,
+    },
+    Between {
+        low: Quantity,
+        high: Quantity,
+    },
 }
 
 /// Set algebra of `combine`.
@@ -158,7 +165,12 @@ pub struct SetExpr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetExprKind {
     Segment(Ident),
-    Binary { op: SetOp, op_span: Span, lhs: Box<SetExpr>, rhs: Box<SetExpr> },
+    Binary {
+        op: SetOp,
+        op_span: Span,
+        lhs: Box<SetExpr>,
+        rhs: Box<SetExpr>,
+    },
     /// Parentheses as written.
     Paren(Box<SetExpr>),
 }
@@ -188,23 +200,58 @@ pub enum ExprKind {
     /// `not x`.
     Not(Box<Expr>),
     /// `a and b`, `a or b`.
-    Logic { op: LogicOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Logic {
+        op: LogicOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `a = b`, `a < b`, ….
-    Compare { op: CompareOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Compare {
+        op: CompareOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `a + b`, `a * b`, ….
-    Arith { op: ArithOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Arith {
+        op: ArithOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `x [not] between a and b`.
-    Between { value: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
+    Between {
+        value: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
     /// `x [not] in (literal, …)`. Items are literals, possibly negated numbers.
-    InList { value: Box<Expr>, items: Vec<Expr>, negated: bool },
+    InList {
+        value: Box<Expr>,
+        items: Vec<Expr>,
+        negated: bool,
+    },
     /// `x is [not] null`.
-    IsNull { value: Box<Expr>, negated: bool },
+    IsNull {
+        value: Box<Expr>,
+        negated: bool,
+    },
     /// `s contains "…"`, `s starts with "…"`, `s ends with "…"`.
-    Match { value: Box<Expr>, op: MatchOp, op_span: Span, pattern: StringLit },
+    Match {
+        value: Box<Expr>,
+        op: MatchOp,
+        op_span: Span,
+        pattern: StringLit,
+    },
     /// `in segment NAME`; `not in segment NAME` is `Not` around it.
     InSegment(Ident),
     /// `name(args)`: functions and table aggregates alike.
-    Call { function: Ident, args: Vec<Expr> },
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,5 +7,8 @@ use super::ast::SegFile;
 
 /// Parses one `.seg` file.
 pub fn parse_file(_file: FileId, _text: &str) -> Result<SegFile, Diagnostic> {
-    Ok(SegFile { segments: Vec::new(), comments: Vec::new() })
+    Ok(SegFile {
+        segments: Vec::new(),
+        comments: Vec::new(),
+    })
 }

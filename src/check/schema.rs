@@ -1,0 +1,223 @@
+//! What the checker knows of each table's columns before (or without) loading it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, TableConfig};
+use crate::data::{self, Header, LoadOptions};
+use crate::diag::{Code, Diagnostic};
+use crate::models::{ColumnType, Domain};
+use crate::source::SourceMap;
+
+use super::ir::Type;
+
+/// The columns of one table as far as they are known.
+#[derive(Debug, Clone, Default)]
+pub struct TableSchema {
+    /// Column names with their types, key column included.
+    pub columns: Vec<(String, Type)>,
+    /// Whether the header was read. When it was not, only declared and model columns are
+    /// known, and any other name may exist.
+    pub available: bool,
+}
+
+impl TableSchema {
+    pub fn column(&self, name: &str) -> Option<Type> {
+        self.columns
+            .iter()
+            .find(|(column, _)| column == name)
+            .map(|&(_, ty)| ty)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|(name, _)| name.as_str())
+    }
+}
+
+/// The owned inputs behind a table's [`LoadOptions`].
+#[derive(Debug, Clone)]
+pub struct TableInputs {
+    pub path: PathBuf,
+    pub display_path: String,
+    pub declared: HashMap<String, ColumnType>,
+    pub domains: HashMap<String, Domain>,
+}
+
+impl TableInputs {
+    pub fn new(config: &Config, table: &TableConfig) -> TableInputs {
+        let domains = table
+            .model
+            .map(|kind| {
+                kind.columns()
+                    .iter()
+                    .filter_map(|c| c.domain.map(|d| (c.name.to_string(), d)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        TableInputs {
+            path: config.resolve(&table.path),
+            display_path: table.path.clone(),
+            declared: table.declared_types(),
+            domains,
+        }
+    }
+
+    pub fn options<'a>(&'a self, table: &'a TableConfig, columns: &'a [String]) -> LoadOptions<'a> {
+        LoadOptions {
+            table: &table.name,
+            path: &self.path,
+            display_path: &self.display_path,
+            key: &table.key,
+            delimiter: table.delimiter,
+            null_values: &table.null_values,
+            on_bad_value: table.on_bad_value,
+            declared: &self.declared,
+            domains: &self.domains,
+            one_row_per_key: table.model.is_some_and(|kind| kind.one_row_per_key()),
+            columns,
+        }
+    }
+}
+
+/// How much of a table to read for its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderMode {
+    /// Names only; undeclared columns have an unknown type (run's first pass).
+    NamesOnly,
+    /// Names, and types inferred from the first rows (`segc check`).
+    Sample(usize),
+}
+
+/// The schema of every table, read from the headers in parallel. A table whose file
+/// cannot be read gets the declared and model columns only, and its problems are
+/// returned with it, so the caller decides whether that is a warning or an error.
+pub fn header_schemas(
+    config: &Config,
+    mode: HeaderMode,
+    sources: &SourceMap,
+) -> Vec<(TableSchema, Vec<Diagnostic>)> {
+    config
+        .tables
+        .par_iter()
+        .map(|table| {
+            let inputs = TableInputs::new(config, table);
+            let options = inputs.options(table, &[]);
+            let sample = match mode {
+                HeaderMode::NamesOnly => Some(0),
+                HeaderMode::Sample(rows) => Some(rows),
+            };
+            if !inputs.path.exists() {
+                let problem = Diagnostic::new(
+                    Code::TableUnavailable,
+                    format!("table `{}` has no file at `{}`", table.name, table.path),
+                )
+                .at(config.file, table.path_span, "this file does not exist")
+                .help("columns were checked against declared and model columns only");
+                return (declared_schema(table), vec![problem]);
+            }
+            match data::read_header(&options, sample, sources) {
+                Ok(header) => schema_from_header(config, table, &header, mode),
+                Err(problems) => (declared_schema(table), problems),
+            }
+        })
+        .collect()
+}
+
+/// The columns known without the file: the key, the model's and the declared ones.
+fn declared_schema(table: &TableConfig) -> TableSchema {
+    let mut columns = vec![(table.key.clone(), Type::String)];
+    let mut declared: Vec<(String, ColumnType)> = table.declared_types().into_iter().collect();
+    declared.sort();
+    columns.extend(
+        declared
+            .into_iter()
+            .map(|(name, ty)| (name, Type::from(ty))),
+    );
+    TableSchema {
+        columns,
+        available: false,
+    }
+}
+
+fn schema_from_header(
+    config: &Config,
+    table: &TableConfig,
+    header: &Header,
+    mode: HeaderMode,
+) -> (TableSchema, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    if !header.names.contains(&table.key) {
+        problems.push(
+            Diagnostic::new(
+                Code::Config,
+                format!(
+                    "table `{}` has no key column `{}` in `{}`",
+                    table.name, table.key, table.path
+                ),
+            )
+            .at(
+                config.file,
+                table.path_span,
+                "this file's header lacks the key column",
+            )
+            .help(format!(
+                "the header has `{}`; set `key` for this table",
+                header.names.join("`, `")
+            )),
+        );
+    }
+    if let (Some(kind), Some(span)) = (table.model, table.model_span) {
+        for column in kind.columns().iter().filter(|c| c.required) {
+            if !header.names.iter().any(|name| name == column.name) {
+                problems.push(
+                    Diagnostic::new(
+                        Code::MissingModelColumn,
+                        format!(
+                            "table `{}` (`{}`) lacks column `{}`, which a `{}` table has",
+                            table.name,
+                            table.path,
+                            column.name,
+                            kind.name()
+                        ),
+                    )
+                    .at(
+                        config.file,
+                        span,
+                        format!("this kind requires `{}`", column.name),
+                    )
+                    .help(format!(
+                        "add `{}` to the header of `{}`, or correct the model kind",
+                        column.name, table.path
+                    )),
+                );
+            }
+        }
+    }
+    let declared = table.declared_types();
+    let columns = header
+        .names
+        .iter()
+        .zip(&header.types)
+        .map(|(name, &inferred)| {
+            let ty = if name == &table.key {
+                Type::String
+            } else if let Some(&ty) = declared.get(name) {
+                Type::from(ty)
+            } else if mode == HeaderMode::NamesOnly {
+                Type::Unknown
+            } else {
+                Type::from(inferred)
+            };
+            (name.clone(), ty)
+        })
+        .collect();
+    (
+        TableSchema {
+            columns,
+            available: true,
+        },
+        problems,
+    )
+}

@@ -1,0 +1,99 @@
+//! A fixed-size set of key ids, one bit each.
+
+/// Bits over the ids `0..len`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    pub fn new(len: usize) -> Bits {
+        Bits {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn set(&mut self, id: usize) {
+        self.words[id / 64] |= 1 << (id % 64);
+    }
+
+    pub fn contains(&self, id: usize) -> bool {
+        self.words[id / 64] & (1 << (id % 64)) != 0
+    }
+
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    fn zip_with(&self, other: &Bits, f: impl Fn(u64, u64) -> u64) -> Bits {
+        let words = self
+            .words
+            .iter()
+            .zip(&other.words)
+            .map(|(&a, &b)| f(a, b))
+            .collect();
+        Bits {
+            words,
+            len: self.len,
+        }
+    }
+
+    pub fn union(&self, other: &Bits) -> Bits {
+        self.zip_with(other, |a, b| a | b)
+    }
+
+    pub fn intersect(&self, other: &Bits) -> Bits {
+        self.zip_with(other, |a, b| a & b)
+    }
+
+    pub fn except(&self, other: &Bits) -> Bits {
+        self.zip_with(other, |a, b| a & !b)
+    }
+
+    /// The ids in the set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(index, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(index * 64 + bit)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(len: usize, ids: &[usize]) -> Bits {
+        let mut bits = Bits::new(len);
+        ids.iter().for_each(|&id| bits.set(id));
+        bits
+    }
+
+    #[test]
+    fn set_algebra_on_ids() {
+        let a = of(130, &[0, 5, 64, 129]);
+        let b = of(130, &[5, 64, 100]);
+        assert_eq!(a.union(&b).iter().collect::<Vec<_>>(), [0, 5, 64, 100, 129]);
+        assert_eq!(a.intersect(&b).iter().collect::<Vec<_>>(), [5, 64]);
+        assert_eq!(a.except(&b).iter().collect::<Vec<_>>(), [0, 129]);
+        assert_eq!(a.count(), 4);
+        assert!(a.contains(129) && !a.contains(128));
+    }
+}
