@@ -310,7 +310,7 @@ impl Session {
                 return 1;
             }
         };
-        let typed_schemas: Vec<TableSchema> = schemas_of_loaded(config, &schemas, &tables);
+        let typed_schemas: Vec<TableSchema> = schemas_of_loaded(&schemas, &tables);
         let checked = check::check(config, &project.files, &typed_schemas);
         let mut findings: Vec<Diagnostic> = tables
             .iter()
@@ -503,16 +503,11 @@ fn schemas(
 }
 
 /// The schemas with the types the loader found for the columns it loaded.
-fn schemas_of_loaded(
-    config: &Config,
-    headers: &[TableSchema],
-    tables: &[Option<Table>],
-) -> Vec<TableSchema> {
+fn schemas_of_loaded(headers: &[TableSchema], tables: &[Option<Table>]) -> Vec<TableSchema> {
     headers
         .iter()
         .zip(tables)
-        .enumerate()
-        .map(|(index, (schema, table))| {
+        .map(|(schema, table)| {
             let mut schema = schema.clone();
             if let Some(table) = table {
                 for (name, ty) in &mut schema.columns {
@@ -521,7 +516,6 @@ fn schemas_of_loaded(
                     }
                 }
             }
-            let _ = &config.tables[index];
             schema
         })
         .collect()

@@ -222,6 +222,17 @@ fn validate(root: &Path, file: FileId, raw: RawConfig) -> Result<Config, Vec<Dia
                 continue;
             }
         };
+        if parsed.default_level() == Level::Error && level != LintLevel::Deny {
+            problems.push(
+                Diagnostic::new(
+                    Code::Config,
+                    format!("`{}` is always an error", parsed.name()),
+                )
+                .at(file, span_of(&code), "cannot be lowered")
+                .help("`[lints]` sets the level of warnings; errors stay errors"),
+            );
+            continue;
+        }
         lints.insert(parsed, level);
     }
 

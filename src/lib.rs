@@ -5,6 +5,9 @@
 //! load, in which order) → [`data`] (typed tables) → [`eval`] (members of each segment)
 //! → [`output`] (files and the terminal summary). [`diag`] and [`cli`] sit beside them.
 
+// Diagnostics travel as the error of most stages and are large; they are rare, not hot.
+#![allow(clippy::result_large_err)]
+
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -40,7 +40,6 @@ pub(super) struct ExprChecker<'c> {
     pub table: &'c TableConfig,
     pub schema: &'c TableSchema,
     pub names: &'c HashMap<String, (SegmentId, FileId, Span)>,
-    pub current: SegmentId,
     pub diagnostics: &'c mut Vec<Diagnostic>,
     pub depends_on: &'c mut Vec<SegmentId>,
 }
@@ -343,7 +342,6 @@ impl ExprChecker<'_> {
                 if !self.depends_on.contains(&target) {
                     self.depends_on.push(target);
                 }
-                let _ = self.current;
                 typed(ExprKind::InSegment(target), Type::Bool, span)
             }
             Ast::Call { function, args } => self.call(function, args, span),
@@ -707,10 +705,6 @@ impl ExprChecker<'_> {
         } else if known.iter().all(|t| *t == known[0]) {
             known[0]
         } else {
-            let first = args
-                .iter()
-                .find(|a| a.ty.is_known())
-                .map_or(span, |a| a.span);
             let other = args
                 .iter()
                 .rev()
@@ -721,7 +715,6 @@ impl ExprChecker<'_> {
                 format!("a {}", other.map_or("value", |a| a.ty.as_str())),
                 Some(format!("the first argument is a {}", known[0].as_str())),
             );
-            let _ = first;
             return poisoned(span);
         };
         let args = if ty == Type::Number {

@@ -43,6 +43,7 @@ pub struct Segment {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     From(FromSource),
     Combine(SetTree),

@@ -47,8 +47,8 @@ pub fn check(
     let definitions = checker.collect(files);
     let mut segments = Vec::with_capacity(definitions.len());
     let mut has_errors = false;
-    for (id, (file, segment)) in definitions.iter().enumerate() {
-        match checker.segment(id, *file, segment) {
+    for (file, segment) in &definitions {
+        match checker.segment(*file, segment) {
             Some(checked) => segments.push(checked),
             None => {
                 has_errors = true;
@@ -143,17 +143,12 @@ impl<'a> Checker<'a> {
         definitions
     }
 
-    fn segment(
-        &mut self,
-        id: SegmentId,
-        file: FileId,
-        segment: &ast::Segment,
-    ) -> Option<ir::Segment> {
+    fn segment(&mut self, file: FileId, segment: &ast::Segment) -> Option<ir::Segment> {
         let before = self.diagnostics.len();
         let clauses = self.clauses(file, segment);
         let mut depends_on = Vec::new();
         let source = match (&clauses.from, &clauses.combine) {
-            (Some(table), None) => self.from_source(id, file, table, &clauses, &mut depends_on),
+            (Some(table), None) => self.draw_from(file, table, &clauses, &mut depends_on),
             (None, Some(set)) => {
                 let tree = self.set_tree(file, set, &mut depends_on);
                 tree.map(Source::Combine)
@@ -261,9 +256,8 @@ impl<'a> Checker<'a> {
         clauses
     }
 
-    fn from_source(
+    fn draw_from(
         &mut self,
-        id: SegmentId,
         file: FileId,
         table: &ast::Ident,
         clauses: &Clauses<'_>,
@@ -289,7 +283,6 @@ impl<'a> Checker<'a> {
             table: table_config,
             schema,
             names: &self.names,
-            current: id,
             diagnostics: &mut self.diagnostics,
             depends_on,
         };

@@ -336,9 +336,8 @@ impl<'t> Context<'_, 't> {
                     tables.push(from.table);
                 }
             }
-            Source::Combine(tree) => {
+            Source::Combine(_) => {
                 for dependency in &self.program.segments[id].depends_on {
-                    let _ = tree;
                     self.tables_reached(*dependency, tables);
                 }
             }
