@@ -209,6 +209,13 @@ impl Session {
         let checked = check::check(&project.config, &project.files, &schemas);
         diagnostics.extend(checked.diagnostics);
         let mut diagnostics = apply_levels(&project.config, diagnostics);
+        if let Some(selected) = &project.selected {
+            diagnostics.retain(|d| {
+                d.primary
+                    .as_ref()
+                    .is_none_or(|l| selected.contains(&l.file))
+            });
+        }
         if deny_warnings {
             diagnostics.iter_mut().for_each(|d| d.level = Level::Error);
         }
@@ -277,20 +284,26 @@ impl Session {
                 return 2;
             }
         };
+        // A missing file matters only for the tables this run reads.
         let used: Vec<usize> = plan.tables.iter().map(|(t, _)| *t).collect();
         let table_problems: Vec<Diagnostic> = header_problems
             .into_iter()
-            .filter(|d| d.primary.is_none() || d.is_error() || d.code == Code::TableUnavailable)
-            .map(|mut d| {
-                if d.code == Code::TableUnavailable {
+            .filter_map(|mut d| {
+                if d.code != Code::TableUnavailable {
+                    return d.is_error().then_some(d);
+                }
+                let span = d.primary.as_ref().map(|label| label.span);
+                let table = config
+                    .tables
+                    .iter()
+                    .position(|t| Some(t.path_span) == span)?;
+                used.contains(&table).then(|| {
                     d.code = Code::Io;
                     d.level = Level::Error;
-                    d.help =
-                        Some("`segc run` needs the file of every table its segments use".into());
-                }
-                d
+                    d.help = Some("`segc run` needs the file of every table it reads".into());
+                    d
+                })
             })
-            .filter(|d| used.iter().any(|&t| mentions_table(d, config, t)))
             .collect();
         if !table_problems.is_empty() {
             self.report(apply_levels(config, table_problems));
@@ -468,22 +481,6 @@ impl Session {
         } else {
             Err(problems)
         }
-    }
-}
-
-/// Whether a problem from reading headers concerns table `index`.
-fn mentions_table(diagnostic: &Diagnostic, config: &Config, index: usize) -> bool {
-    let table = &config.tables[index];
-    match &diagnostic.primary {
-        Some(label) if label.file == config.file => {
-            let spans = [
-                Some(table.path_span),
-                table.model_span,
-                Some(table.name_span),
-            ];
-            spans.into_iter().flatten().any(|s| s == label.span)
-        }
-        _ => diagnostic.message.contains(&format!("`{}`", table.path)),
     }
 }
 

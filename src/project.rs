@@ -15,6 +15,8 @@ use crate::syntax::{self, ast::SegFile};
 pub struct Project {
     pub config: Config,
     pub files: Vec<(FileId, SegFile)>,
+    /// The files named on the command line, when some were: reports are limited to them.
+    pub selected: Option<Vec<FileId>>,
 }
 
 /// Why a project could not be opened at all (exit status 2 territory when there is no
@@ -27,8 +29,8 @@ pub enum OpenError {
     Invalid(Vec<Diagnostic>),
 }
 
-/// Reads segc.toml from `root` and every `.seg` file its globs match (or only `paths`, when
-/// given), and parses them. Syntax errors come back as diagnostics; the project holds the
+/// Reads segc.toml from `root` and every `.seg` file its globs match, plus `paths` (files,
+/// or folders standing for the `.seg` files below them), and parses them. Syntax errors come back as diagnostics; the project holds the
 /// files that parsed.
 pub fn open(
     root: &Path,
@@ -50,20 +52,29 @@ pub fn open(
     let config = config::parse(root, file, sources).map_err(OpenError::Invalid)?;
 
     let mut diagnostics = Vec::new();
-    let seg_paths = if paths.is_empty() {
-        discover(&config, &mut diagnostics)
-    } else {
-        explicit(root, paths, &mut diagnostics)
-    };
+    let mut seg_paths = discover(&config, &mut diagnostics);
+    let named = explicit(root, paths, &mut diagnostics);
+    for path in &named {
+        if !seg_paths.iter().any(|known| known.0 == path.0) {
+            seg_paths.push(path.clone());
+        }
+    }
 
     let texts: Vec<(String, Result<String, std::io::Error>)> = seg_paths
         .into_par_iter()
         .map(|(display, path)| (display, std::fs::read_to_string(path)))
         .collect();
     let mut registered = Vec::new();
+    let mut selected = Vec::new();
     for (display, text) in texts {
         match text {
-            Ok(text) => registered.push((sources.add(display, text.as_str()), text)),
+            Ok(text) => {
+                let file = sources.add(display.clone(), text.as_str());
+                if named.iter().any(|(name, _)| *name == display) {
+                    selected.push(file);
+                }
+                registered.push((file, text));
+            }
             Err(error) => diagnostics.push(Diagnostic::new(
                 Code::Io,
                 format!("cannot read `{display}`: {error}"),
@@ -81,7 +92,15 @@ pub fn open(
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    Ok((Project { config, files }, diagnostics))
+    let selected = (!paths.is_empty()).then_some(selected);
+    Ok((
+        Project {
+            config,
+            files,
+            selected,
+        },
+        diagnostics,
+    ))
 }
 
 /// The files the configured globs match, sorted, each once.

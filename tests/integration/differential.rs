@@ -22,7 +22,10 @@ pub fn python() -> &'static str {
     static PYTHON: OnceLock<String> = OnceLock::new();
     PYTHON.get_or_init(|| {
         if let Ok(python) = std::env::var("SEGC_PYTHON") {
-            assert!(has_modules(&python), "$SEGC_PYTHON ({python}) lacks duckdb or numpy");
+            assert!(
+                has_modules(&python),
+                "$SEGC_PYTHON ({python}) lacks duckdb or numpy"
+            );
             return python;
         }
         if has_modules("python3") {
@@ -32,7 +35,10 @@ pub fn python() -> &'static str {
         let python = venv.join("bin/python").to_string_lossy().into_owned();
         if !has_modules(&python) {
             eprintln!("installing duckdb and numpy into {}", venv.display());
-            let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
+            let made = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status();
             assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
             let installed = Command::new(&python)
                 .args(["-m", "pip", "install", "--quiet", "duckdb", "numpy"])
@@ -68,7 +74,11 @@ fn the_bench_segments_match_duckdb_byte_for_byte() {
         .arg(&reference)
         .output()
         .unwrap();
-    assert!(ran.status.success(), "duckdb_segments.py failed: {}", stderr(&ran));
+    assert!(
+        ran.status.success(),
+        "duckdb_segments.py failed: {}",
+        stderr(&ran)
+    );
 
     let ours = csv_files(&dir.path().join("out/segc"));
     let theirs = csv_files(&reference);
@@ -76,7 +86,10 @@ fn the_bench_segments_match_duckdb_byte_for_byte() {
     let names = |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&ours), names(&theirs));
     for ((file, want), (_, got)) in theirs.iter().zip(&ours) {
-        assert!(want.lines().count() > 1, "`{file}` has members, so the comparison means something");
+        assert!(
+            want.lines().count() > 1,
+            "`{file}` has members, so the comparison means something"
+        );
         assert_eq!(got, want, "segment `{file}` differs from DuckDB");
     }
 }

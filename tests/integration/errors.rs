@@ -12,7 +12,10 @@ fn write_segment(dir: &Path, text: &str) {
 #[test]
 fn a_syntax_error_points_at_the_spot() {
     let dir = fixture("nulls");
-    write_segment(dir.path(), "segment broken {\n    from t\n    where Score >= \n}\n");
+    write_segment(
+        dir.path(),
+        "segment broken {\n    from t\n    where Score >= \n}\n",
+    );
     let output = segc(dir.path(), &["check"]);
     assert_status(&output, 1);
     let report = stderr(&output);
@@ -25,12 +28,18 @@ fn a_syntax_error_points_at_the_spot() {
 #[test]
 fn an_unknown_column_suggests_the_near_name() {
     let dir = fixture("nulls");
-    write_segment(dir.path(), "segment typo {\n    from t\n    where Scor > 0.5\n}\n");
+    write_segment(
+        dir.path(),
+        "segment typo {\n    from t\n    where Scor > 0.5\n}\n",
+    );
     let output = segc(dir.path(), &["check"]);
     assert_status(&output, 1);
     let report = stderr(&output);
     assert!(report.contains("segc::unknown-column"), "{report}");
-    assert!(report.contains("table `t` has no column `Scor`"), "{report}");
+    assert!(
+        report.contains("table `t` has no column `Scor`"),
+        "{report}"
+    );
     assert!(report.contains("segments/bad.seg:3:11"), "{report}");
     assert!(report.contains("3 │     where Scor > 0.5"), "{report}");
     assert!(report.contains("not a column of this table"), "{report}");
@@ -49,7 +58,10 @@ fn a_cycle_names_every_segment_on_it() {
     assert_status(&output, 1);
     let report = stderr(&output);
     assert!(report.contains("segc::cycle"), "{report}");
-    assert!(report.contains("segments `a`, `b`, `c` refer to each other in a cycle"), "{report}");
+    assert!(
+        report.contains("segments `a`, `b`, `c` refer to each other in a cycle"),
+        "{report}"
+    );
     assert!(report.contains("segments/bad.seg:1:9"), "{report}");
     assert!(report.contains("help:"), "{report}");
 }
@@ -67,9 +79,17 @@ fn every_error_in_every_file_is_reported_in_one_run() {
     assert_status(&output, 1);
     let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].contains("\"code\":\"segc::unknown-table\""), "{}", lines[0]);
+    assert!(
+        lines[0].contains("\"code\":\"segc::unknown-table\""),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].contains("\"file\":\"segments/bad.seg\",\"line\":2,\"column\":10"));
-    assert!(lines[1].contains("\"code\":\"segc::type-mismatch\""), "{}", lines[1]);
+    assert!(
+        lines[1].contains("\"code\":\"segc::type-mismatch\""),
+        "{}",
+        lines[1]
+    );
     assert!(lines[1].contains("\"file\":\"segments/bad2.seg\",\"line\":3"));
 }
 

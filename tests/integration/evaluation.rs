@@ -60,7 +60,10 @@ fn split_groups_stay_put_when_customers_come_and_go() {
             assert!(after.iter().all(|(k, _)| k != "C005"));
             continue;
         }
-        let moved = after.iter().find(|(k, _)| *k == key).map(|(_, g)| g.clone());
+        let moved = after
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, g)| g.clone());
         assert_eq!(moved, Some(group), "customer {key} changed group");
     }
 }
@@ -76,10 +79,16 @@ fn a_failed_expect_exits_1_and_still_writes_the_outputs() {
     .unwrap();
     let output = segc(dir.path(), &["run"]);
     assert_status(&output, 1);
-    assert_eq!(read(&dir.path().join("out/scored.csv")), "CustomerId\nA\nC\nD\n");
+    assert_eq!(
+        read(&dir.path().join("out/scored.csv")),
+        "CustomerId\nA\nC\nD\n"
+    );
     let report = stderr(&output);
     assert!(report.contains("segc::expect-failed"), "{report}");
-    assert!(report.contains("expected size >= 100, but it is 3"), "{report}");
+    assert!(
+        report.contains("expected size >= 100, but it is 3"),
+        "{report}"
+    );
     assert!(report.contains("segments/expect.seg:4:5"), "{report}");
     // The summary records the failure too.
     let summary = read(&dir.path().join("out/summary.json"));
@@ -102,7 +111,10 @@ fn only_writes_the_named_segments() {
     let dir = fixture("sets");
     let output = segc(dir.path(), &["run", "--only", "union_intersect"]);
     assert_status(&output, 0);
-    let names: Vec<String> = csv_files(&dir.path().join("out")).into_iter().map(|f| f.0).collect();
+    let names: Vec<String> = csv_files(&dir.path().join("out"))
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
     assert_eq!(names, ["union_intersect.csv"]);
 }
 
@@ -117,10 +129,19 @@ fn thread_counts_do_not_change_a_byte() {
             fs::copy(&from, dir.path().join(item)).unwrap();
         }
     }
-    assert_status(&segc(dir.path(), &["run", "--threads", "1", "--out", "one"]), 0);
-    assert_status(&segc(dir.path(), &["run", "--threads", "2", "--out", "two"]), 0);
+    assert_status(
+        &segc(dir.path(), &["run", "--threads", "1", "--out", "one"]),
+        0,
+    );
+    assert_status(
+        &segc(dir.path(), &["run", "--threads", "2", "--out", "two"]),
+        0,
+    );
     let one = csv_files(&dir.path().join("one"));
     let two = csv_files(&dir.path().join("two"));
-    assert!(one.len() >= 12, "the sample project has at least 12 segments");
+    assert!(
+        one.len() >= 12,
+        "the sample project has at least 12 segments"
+    );
     assert_eq!(one, two);
 }

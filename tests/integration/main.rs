@@ -80,7 +80,12 @@ pub fn csv_files(dir: &Path) -> Vec<(String, String)> {
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .map(|entry| entry.expect("entry").path())
         .filter(|path| path.extension().is_some_and(|e| e == "csv"))
-        .map(|path| (path.file_name().unwrap().to_string_lossy().into_owned(), read(&path)))
+        .map(|path| {
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                read(&path),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -95,7 +100,11 @@ pub fn assert_fixture_outputs(name: &str) {
     let expected = csv_files(&dir.path().join("expected"));
     let actual = csv_files(&dir.path().join("out"));
     let names = |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&actual), names(&expected), "output files of fixture `{name}`");
+    assert_eq!(
+        names(&actual),
+        names(&expected),
+        "output files of fixture `{name}`"
+    );
     for ((file, want), (_, got)) in expected.iter().zip(&actual) {
         assert_eq!(got, want, "fixture `{name}`, output `{file}`");
     }

@@ -23,7 +23,11 @@ fn the_sample_project_checks_clean() {
     let dir = sample_project();
     let output = segc(dir.path(), &["check"]);
     assert_status(&output, 0);
-    assert!(stderr(&output).contains("no problems"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no problems"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -33,7 +37,10 @@ fn the_sample_project_runs_to_the_independently_computed_members() {
     assert_status(&output, 0);
     let expected = csv_files(&dir.path().join("samples/expected"));
     let actual = csv_files(&dir.path().join("out"));
-    assert!(expected.len() >= 12, "the sample project has at least 12 segments");
+    assert!(
+        expected.len() >= 12,
+        "the sample project has at least 12 segments"
+    );
     let names = |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&actual), names(&expected));
     for ((file, want), (_, got)) in expected.iter().zip(&actual) {
