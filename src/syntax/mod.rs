@@ -4,5 +4,8 @@
 
 pub mod ast;
 mod parser;
+mod phrases;
+#[cfg(test)]
+mod tests;
 
 pub use parser::parse_file;
