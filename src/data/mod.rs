@@ -4,7 +4,15 @@
 //! each as one typed vector rather than rows of strings. Keys are sorted once per table,
 //! so every later stage can work with dense key ids whose order is the output order.
 
+mod cell;
+mod column;
+mod csv;
+mod keys;
 mod load;
+#[cfg(test)]
+mod load_tests;
+mod parse;
+mod report;
 
 pub use load::{load_table, read_header};
 
@@ -174,7 +182,8 @@ pub fn parse_date(text: &str) -> Option<i32> {
     let digits = |range: std::ops::Range<usize>| -> Option<i64> {
         let part = &bytes[range];
         part.iter().all(u8::is_ascii_digit).then(|| {
-            part.iter().fold(0i64, |acc, digit| acc * 10 + i64::from(digit - b'0'))
+            part.iter()
+                .fold(0i64, |acc, digit| acc * 10 + i64::from(digit - b'0'))
         })
     };
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
@@ -224,7 +233,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_from_march = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -235,7 +248,10 @@ pub fn load_tables(
     sources: &SourceMap,
 ) -> Vec<Result<Table, Vec<Diagnostic>>> {
     use rayon::prelude::*;
-    options.par_iter().map(|options| load_table(options, sources)).collect()
+    options
+        .par_iter()
+        .map(|options| load_table(options, sources))
+        .collect()
 }
 
 #[cfg(test)]
@@ -254,8 +270,14 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_rejected() {
-        for text in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01", "2024/01/01"]
-        {
+        for text in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "24-01-01",
+            "2024/01/01",
+        ] {
             assert_eq!(parse_date(text), None, "{text}");
         }
         assert_eq!(parse_date("2024-02-29"), Some(19_782));
@@ -263,7 +285,13 @@ mod tests {
 
     #[test]
     fn dates_format_back_to_what_was_parsed() {
-        for text in ["1970-01-01", "1900-03-01", "2000-02-29", "2024-06-30", "0001-01-01"] {
+        for text in [
+            "1970-01-01",
+            "1900-03-01",
+            "2000-02-29",
+            "2024-06-30",
+            "0001-01-01",
+        ] {
             assert_eq!(format_date(parse_date(text).unwrap()), text);
         }
     }
