@@ -126,41 +126,68 @@ const EXACT_POWERS: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// The value of a decimal number, if the text is one and it is finite.
+pub fn read_number(text: &[u8]) -> Option<f64> {
+    match fast_number(text) {
+        Fast::Value(value) => Some(value),
+        Fast::NotANumber => None,
+        Fast::Unsure => {
+            number_shape(text)?;
+            parse_number(text)
+        }
+    }
+}
+
 /// The value of a text that [`number_shape`] accepted, if it is finite.
 pub fn parse_number(text: &[u8]) -> Option<f64> {
-    let value = fast_number(text).or_else(|| std::str::from_utf8(text).ok()?.parse().ok())?;
+    if let Fast::Value(value) = fast_number(text) {
+        return Some(value);
+    }
+    let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
     value.is_finite().then_some(value)
+}
+
+/// What [`fast_number`] found.
+enum Fast {
+    Value(f64),
+    NotANumber,
+    /// Too long, or with an exponent: for the full parser.
+    Unsure,
 }
 
 /// Short decimals without an exponent: a mantissa below 2^53 scaled by an exactly held
 /// power of ten is one correctly rounded operation, so the result equals the full parser's.
-fn fast_number(text: &[u8]) -> Option<f64> {
+fn fast_number(text: &[u8]) -> Fast {
     let (negative, body) = match text.first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
     if body.len() > 18 {
-        return None;
+        return Fast::Unsure;
     }
     let mut mantissa: u64 = 0;
     let mut scale = 0usize;
-    let mut after_point = false;
+    let mut points = 0usize;
     for &byte in body {
         match byte {
             b'0'..=b'9' => {
                 mantissa = mantissa * 10 + u64::from(byte - b'0');
-                scale += usize::from(after_point);
+                scale += points;
             }
-            b'.' => after_point = true,
-            _ => return None,
+            b'.' => points += 1,
+            b'e' | b'E' => return Fast::Unsure,
+            _ => return Fast::NotANumber,
         }
     }
+    if points > 1 || body.len() == points {
+        return Fast::NotANumber;
+    }
     if mantissa > 1 << 53 {
-        return None;
+        return Fast::Unsure;
     }
     let value = mantissa as f64 / EXACT_POWERS[scale];
-    Some(if negative { -value } else { value })
+    Fast::Value(if negative { -value } else { value })
 }
 
 /// How a cell of a column whose type is still being inferred can be read.
@@ -207,8 +234,9 @@ mod tests {
     use super::*;
 
     fn number(text: &str) -> Option<f64> {
-        number_shape(text.as_bytes())?;
-        parse_number(text.as_bytes())
+        let checked = number_shape(text.as_bytes()).and_then(|_| parse_number(text.as_bytes()));
+        assert_eq!(read_number(text.as_bytes()), checked, "{text}");
+        checked
     }
 
     #[test]

@@ -1,8 +1,5 @@
 //! Typed column vectors as they are built, and the dictionary of string columns.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use super::{ColumnData, StringColumn, NULL_BOOL, NULL_CODE, NULL_DATE, NULL_INT};
 use crate::models::ColumnType;
 
@@ -16,53 +13,123 @@ pub struct TypeMismatch;
 
 /// Distinct strings in order of first appearance, found again by hash.
 ///
-/// The table maps a hash to the most recent code with that hash; `next` chains codes that
-/// share a hash, so each string is stored once, in `dict`.
+/// An open-addressing table of codes, with each string's first sixteen bytes and length
+/// kept beside the dictionary so that most lookups compare two words and never read the
+/// string itself.
 #[derive(Debug, Default)]
 pub struct Interner {
     dict: Vec<Box<str>>,
-    heads: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
-    next: Vec<u32>,
+    heads: Vec<Head>,
+    /// Codes, or [`NULL_CODE`] for an empty slot; the length is a power of two.
+    slots: Vec<u32>,
+}
+
+/// A string's first sixteen bytes (zero-padded) and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Head {
+    words: [u64; 2],
+    len: usize,
+}
+
+impl Head {
+    fn of(bytes: &[u8]) -> Head {
+        // Shifts rather than a copy into a buffer: a copy of a variable length becomes a
+        // call to `memcpy`, which costs more than the rest of a lookup.
+        let word = |part: &[u8]| {
+            part.iter()
+                .take(8)
+                .enumerate()
+                .fold(0u64, |word, (i, &byte)| word | u64::from(byte) << (8 * i))
+        };
+        let high = bytes.get(8..).unwrap_or_default();
+        Head {
+            words: [word(bytes), word(high)],
+            len: bytes.len(),
+        }
+    }
+
+    fn hash(&self, bytes: &[u8]) -> u64 {
+        if self.len <= 16 {
+            let hash = self.words[0].wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                ^ (self.words[1] ^ self.len as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+            mix(hash)
+        } else {
+            hash_bytes(bytes)
+        }
+    }
+}
+
+/// Spreads every input bit over the low bits, which pick a slot.
+fn mix(mut hash: u64) -> u64 {
+    hash ^= hash >> 32;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^ (hash >> 29)
 }
 
 impl Interner {
     /// The code of `bytes`, added if new.
     pub fn code(&mut self, bytes: &[u8]) -> Result<u32, NotUtf8> {
-        let hash = hash_bytes(bytes);
-        if let Some(code) = self.find(hash, bytes) {
-            return Ok(code);
-        }
+        let head = Head::of(bytes);
+        let slot = match self.find(head, bytes) {
+            Ok(code) => return Ok(code),
+            Err(slot) => slot,
+        };
         let text = std::str::from_utf8(bytes).map_err(|_| NotUtf8)?;
-        Ok(self.insert(hash, text))
+        Ok(self.insert(slot, head, text))
     }
 
     /// The code of `text`, added if new.
     pub fn code_of_str(&mut self, text: &str) -> u32 {
-        let hash = hash_bytes(text.as_bytes());
-        match self.find(hash, text.as_bytes()) {
-            Some(code) => code,
-            None => self.insert(hash, text),
+        let head = Head::of(text.as_bytes());
+        match self.find(head, text.as_bytes()) {
+            Ok(code) => code,
+            Err(slot) => self.insert(slot, head, text),
         }
     }
 
-    fn find(&self, hash: u64, bytes: &[u8]) -> Option<u32> {
-        let mut code = self.heads.get(&hash).copied().unwrap_or(NULL_CODE);
-        while code != NULL_CODE {
-            if self.dict[code as usize].as_bytes() == bytes {
-                return Some(code);
+    /// The code of `bytes`, or the empty slot where it belongs.
+    fn find(&mut self, head: Head, bytes: &[u8]) -> Result<u32, usize> {
+        if self.slots.is_empty() {
+            self.slots = vec![NULL_CODE; 16];
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = head.hash(bytes) as usize & mask;
+        loop {
+            let code = self.slots[slot];
+            if code == NULL_CODE {
+                return Err(slot);
             }
-            code = self.next[code as usize];
+            let known = &self.heads[code as usize];
+            if *known == head && (head.len <= 16 || self.dict[code as usize].as_bytes() == bytes) {
+                return Ok(code);
+            }
+            slot = (slot + 1) & mask;
         }
-        None
     }
 
-    fn insert(&mut self, hash: u64, text: &str) -> u32 {
+    fn insert(&mut self, slot: usize, head: Head, text: &str) -> u32 {
         // Codes stay below NULL_CODE: the loader refuses tables with that many rows.
         let code = self.dict.len() as u32;
         self.dict.push(text.into());
-        self.next
-            .push(self.heads.insert(hash, code).unwrap_or(NULL_CODE));
+        self.heads.push(head);
+        self.slots[slot] = code;
+        if self.dict.len() * 2 > self.slots.len() {
+            self.grow();
+        }
         code
+    }
+
+    /// Doubles the table, keeping it at most half full.
+    fn grow(&mut self) {
+        self.slots = vec![NULL_CODE; self.slots.len() * 2];
+        let mask = self.slots.len() - 1;
+        for (code, (head, text)) in self.heads.iter().zip(&self.dict).enumerate() {
+            let mut slot = head.hash(text.as_bytes()) as usize & mask;
+            while self.slots[slot] != NULL_CODE {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = code as u32;
+        }
     }
 
     pub fn into_dict(self) -> Vec<Box<str>> {
@@ -74,26 +141,7 @@ impl Interner {
     }
 }
 
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = hash_bytes(bytes);
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
-
-/// A fast hash of short byte strings: eight bytes at a time, then a final mix so that
-/// both the low bits (bucket) and the high bits (tag) of the table vary.
+/// A hash of a byte string of any length, eight bytes at a time.
 fn hash_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut hash = bytes.len() as u64;
@@ -109,9 +157,7 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
         buf[..rest.len()].copy_from_slice(rest);
         hash = (hash.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
     }
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^ (hash >> 33)
+    mix(hash)
 }
 
 /// A string column being built.
@@ -254,6 +300,31 @@ mod tests {
             ["b", "a", "c"]
         );
         assert_eq!(interner.code(b"\xff"), Err(NotUtf8));
+    }
+
+    #[test]
+    fn the_dictionary_finds_many_short_and_long_strings_again() {
+        let mut interner = Interner::default();
+        let texts: Vec<String> = (0..5_000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    format!("v{i}")
+                } else {
+                    format!("{i:040}")
+                }
+            })
+            .collect();
+        for (expected, text) in texts.iter().enumerate() {
+            assert_eq!(interner.code(text.as_bytes()), Ok(expected as u32));
+        }
+        for (expected, text) in texts.iter().enumerate().rev() {
+            assert_eq!(interner.code_of_str(text), expected as u32);
+        }
+        // Equal first sixteen bytes, different lengths or tails.
+        let a = interner.code_of_str("0123456789abcdef");
+        let b = interner.code_of_str("0123456789abcdef\0");
+        let c = interner.code_of_str("0123456789abcdefX");
+        assert_eq!((a, b, c), (5_000, 5_001, 5_002));
     }
 
     #[test]

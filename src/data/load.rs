@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::column::Values;
 use super::csv::{Field, Tokenizer};
-use super::keys::{sort_keys, KeyRef};
+use super::keys::{sort_keys, ChunkKeys};
 use super::parse::{
     parse_chunk, CellAt, Chunk, Context, Guess, Inferred, Plan, Problem, ProblemKind, Slot,
     SlotValues, Tally, MAX_ERRORS,
@@ -54,12 +54,9 @@ pub fn read_header(
         })
         .collect();
     let context = context(options, &input, header.names.len());
-    let mut chunk = parse_chunk(
-        &context,
-        header.data_start..input.len(),
-        &slots,
-        sample_rows,
-    );
+    let data = header.data_start..input.len();
+    let plain = !has_quote(&input[data.clone()]);
+    let mut chunk = parse_chunk(&context, data, &slots, sample_rows, plain);
     shift_lines(&mut chunk, header.data_line);
     let width = header.names.len();
     report_problems(
@@ -107,12 +104,12 @@ pub fn load_table(
     let slots = plan_slots(options, &header, &reporter)?;
 
     let context = context(options, &input, header.names.len());
-    let ranges = split_chunks(&input, header.data_start);
+    let (ranges, plain) = split_chunks(&input, header.data_start);
     let mut chunks: Vec<Chunk> = ranges
         .par_iter()
-        .map(|range| parse_chunk(&context, range.clone(), &slots, None))
+        .map(|range| parse_chunk(&context, range.clone(), &slots, None, plain))
         .collect();
-    let types = settle_types(&context, &ranges, &slots, &mut chunks);
+    let types = settle_types(&context, &ranges, plain, &slots, &mut chunks);
 
     let mut line = header.data_line;
     for chunk in &mut chunks {
@@ -160,9 +157,12 @@ pub fn load_table(
         }
     }
 
-    let (key_refs, unescaped) = merge_keys(&mut chunks, rows);
+    let chunk_keys: Vec<ChunkKeys> = chunks
+        .iter_mut()
+        .map(|chunk| std::mem::take(&mut chunk.keys))
+        .collect();
     let merged = merge_columns(&mut chunks, &types, rows);
-    let Some((keys, repeated)) = sort_keys(&input, &unescaped, &key_refs) else {
+    let Some((keys, repeated)) = sort_keys(&input, &chunk_keys) else {
         return Err(vec![bug(options, "keys")]);
     };
     if options.one_row_per_key && repeated.count > 0 {
@@ -232,8 +232,38 @@ fn io_error(options: &LoadOptions<'_>, error: &std::io::Error) -> Vec<Diagnostic
     vec![Diagnostic::new(Code::Io, message)]
 }
 
+/// The whole file. A large file is read in blocks by several threads at once, which
+/// also spreads the cost of mapping fresh memory over them.
 fn read_file(options: &LoadOptions<'_>) -> Result<Vec<u8>, Vec<Diagnostic>> {
-    std::fs::read(options.path).map_err(|error| io_error(options, &error))
+    read_whole(options.path).map_err(|error| io_error(options, &error))
+}
+
+#[cfg(unix)]
+fn read_whole(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+
+    const BLOCK: usize = 4 << 20;
+    let mut file = File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    if len < 2 * BLOCK {
+        let mut input = Vec::new();
+        file.read_to_end(&mut input)?;
+        return Ok(input);
+    }
+    let mut input = vec![0u8; len];
+    input
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .try_for_each(|(index, block)| file.read_exact_at(block, (index * BLOCK) as u64))?;
+    // Whatever was appended since the length was taken.
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(len as u64))?;
+    file.read_to_end(&mut input)?;
+    Ok(input)
+}
+
+#[cfg(not(unix))]
+fn read_whole(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path)
 }
 
 /// The start of the file up to the end of its header and `rows` records, read in growing
@@ -444,17 +474,21 @@ fn plan_slots(
     Ok(slots)
 }
 
-/// Cuts the data into chunks of whole lines, or leaves it whole when it holds a quote.
-pub(super) fn split_chunks(input: &[u8], start: usize) -> Vec<Range<usize>> {
+/// Whether `data` holds a quote anywhere.
+fn has_quote(data: &[u8]) -> bool {
+    data.par_chunks(MIN_CHUNK)
+        .any(|part| memchr(b'"', part).is_some())
+}
+
+/// Cuts the data into chunks of whole lines, or leaves it whole when it holds a quote
+/// (then a line end may be inside a field); says whether the data is plain, without quotes.
+pub(super) fn split_chunks(input: &[u8], start: usize) -> (Vec<Range<usize>>, bool) {
     let data = &input[start..];
-    let whole = data.len() < 2 * MIN_CHUNK
-        || data
-            .par_chunks(MIN_CHUNK)
-            .any(|part| memchr(b'"', part).is_some());
-    let target = if whole {
-        data.len()
-    } else {
+    let plain = !has_quote(data);
+    let target = if plain && data.len() >= 2 * MIN_CHUNK {
         (data.len() / (rayon::current_num_threads() * 4)).max(MIN_CHUNK)
+    } else {
+        data.len()
     };
     let mut ranges = Vec::new();
     let mut from = start;
@@ -466,7 +500,7 @@ pub(super) fn split_chunks(input: &[u8], start: usize) -> Vec<Range<usize>> {
         ranges.push(from..to);
         from = to;
     }
-    ranges
+    (ranges, plain)
 }
 
 /// The type of an inferred column as far as one chunk tells; `None` when all are null.
@@ -511,6 +545,7 @@ fn fits(values: &SlotValues, ty: ColumnType) -> bool {
 fn settle_types(
     context: &Context<'_>,
     ranges: &[Range<usize>],
+    plain: bool,
     slots: &[Slot],
     chunks: &mut [Chunk],
 ) -> Vec<ColumnType> {
@@ -550,7 +585,7 @@ fn settle_types(
             .map(|(number, forced)| {
                 (
                     number,
-                    parse_chunk(context, ranges[number].clone(), &forced, None),
+                    parse_chunk(context, ranges[number].clone(), &forced, None, plain),
                 )
             })
             .collect();
@@ -605,21 +640,6 @@ fn report_problems(
         .collect();
     errors.extend(reporter.more_errors(total));
     Err(errors)
-}
-
-fn merge_keys(chunks: &mut [Chunk], rows: usize) -> (Vec<KeyRef>, Vec<u8>) {
-    let mut keys = Vec::with_capacity(rows);
-    let mut unescaped = Vec::new();
-    for chunk in chunks {
-        let shift = unescaped.len();
-        unescaped.append(&mut chunk.key_text);
-        if shift == 0 {
-            keys.append(&mut chunk.keys);
-        } else {
-            keys.extend(chunk.keys.drain(..).map(|key| key.shifted(shift)));
-        }
-    }
-    (keys, unescaped)
 }
 
 /// Each slot's values over all chunks, as its settled type; `None` for the key slot.

@@ -11,8 +11,8 @@ use std::ops::Range;
 
 use super::cell::{self, Reading};
 use super::column::{Strings, Values};
-use super::csv::{Field, Malformed, Tokenizer};
-use super::keys::KeyRef;
+use super::csv::{Field, Malformed, Record, Tokenizer};
+use super::keys::ChunkKeys;
 use super::BadValue;
 use crate::models::ColumnType;
 
@@ -174,13 +174,13 @@ pub struct Chunk {
     pub rows: usize,
     /// Line breaks in the chunk.
     pub lines: usize,
-    pub keys: Vec<KeyRef>,
-    /// Keys that were unescaped and so are not in the input.
-    pub key_text: Vec<u8>,
+    pub keys: ChunkKeys,
     pub slots: Vec<SlotResult>,
     /// The first [`MAX_ERRORS`] errors.
     pub problems: Vec<Problem>,
     pub problem_count: usize,
+    /// Rows the chunk can hold at most, for allocating vectors once.
+    capacity: usize,
 }
 
 impl Chunk {
@@ -192,36 +192,149 @@ impl Chunk {
     }
 }
 
-/// Reads the records in `range` (at most `limit` of them) through `slots`.
+/// Reads the records in `range` (at most `limit` of them) through `slots`. A `plain`
+/// range holds no quote, so its records are its lines, found by a faster scan.
 pub fn parse_chunk(
     context: &Context<'_>,
     range: Range<usize>,
     slots: &[Slot],
     limit: Option<usize>,
+    plain: bool,
 ) -> Chunk {
     let input = context.input;
-    let mut chunk = Chunk {
+    // Line breaks bound the number of rows, so vectors are allocated once.
+    let bytes = input.get(range.clone()).unwrap_or_default();
+    let capacity = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    let capacity = limit.map_or(capacity, |limit| capacity.min(limit));
+    let chunk = Chunk {
         records: 0,
         rows: 0,
         lines: 0,
-        keys: Vec::new(),
-        key_text: Vec::new(),
-        slots: slots.iter().map(|slot| new_slot(slot.plan)).collect(),
+        keys: ChunkKeys::with_capacity(capacity),
+        slots: slots
+            .iter()
+            .map(|slot| new_slot(slot.plan, capacity))
+            .collect(),
         problems: Vec::new(),
         problem_count: 0,
+        capacity,
     };
-    let mut tokenizer = Tokenizer::new(input, range.start, range.end, context.delimiter);
-    let mut fields = vec![Field::default(); context.width];
-    let mut scratch = Vec::new();
-    while limit.is_none_or(|limit| chunk.records < limit) {
-        let on_field = |index: usize, field: Field| {
-            if let Some(slot) = fields.get_mut(index) {
-                *slot = field;
+    let mut reader = Reader {
+        context,
+        slots,
+        chunk,
+        fields: vec![Field::default(); context.width],
+        scratch: Vec::new(),
+    };
+    let limit = limit.unwrap_or(usize::MAX);
+    if plain {
+        reader.read_plain(range, limit);
+    } else {
+        reader.read_quoted(range, limit);
+    }
+    reader.chunk
+}
+
+/// Reads records into a chunk; `fields` holds the current record's fields.
+struct Reader<'a, 'c> {
+    context: &'a Context<'c>,
+    slots: &'a [Slot],
+    chunk: Chunk,
+    fields: Vec<Field>,
+    scratch: Vec<u8>,
+}
+
+impl Reader<'_, '_> {
+    fn read_quoted(&mut self, range: Range<usize>, limit: usize) {
+        let context = self.context;
+        let mut tokenizer =
+            Tokenizer::new(context.input, range.start, range.end, context.delimiter);
+        while self.chunk.records < limit {
+            let fields = &mut self.fields;
+            let on_field = |index: usize, field: Field| {
+                if let Some(slot) = fields.get_mut(index) {
+                    *slot = field;
+                }
+            };
+            let Some(record) = tokenizer.next_record(&mut self.scratch, on_field) else {
+                break;
+            };
+            self.record(&record);
+        }
+        self.chunk.lines = tokenizer.lines();
+    }
+
+    /// Reads a range without quotes: every line is a record, and empty lines are skipped,
+    /// as [`Tokenizer`] does.
+    fn read_plain(&mut self, range: Range<usize>, limit: usize) {
+        let input = self.context.input;
+        let delimiter = self.context.delimiter;
+        let bytes = input.get(range.clone()).unwrap_or_default();
+        let mut record_start = range.start;
+        let mut field_start = range.start;
+        let mut index = 0;
+        let mut line = 0;
+        for found in memchr::memchr2_iter(delimiter, b'\n', bytes) {
+            let at = range.start + found;
+            if input[at] == delimiter {
+                if let Some(field) = self.fields.get_mut(index) {
+                    field.set_plain(field_start, at);
+                }
+                index += 1;
+                field_start = at + 1;
+                continue;
             }
+            let end = if at > field_start && input[at - 1] == b'\r' {
+                at - 1
+            } else {
+                at
+            };
+            if index > 0 || end > field_start {
+                if self.chunk.records >= limit {
+                    break;
+                }
+                if let Some(field) = self.fields.get_mut(index) {
+                    field.set_plain(field_start, end);
+                }
+                self.plain_record(record_start, line, index + 1);
+            }
+            line += 1;
+            index = 0;
+            record_start = at + 1;
+            field_start = at + 1;
+        }
+        let end = range.end;
+        let end = if end > field_start && input[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
         };
-        let Some(record) = tokenizer.next_record(&mut scratch, on_field) else {
-            break;
+        if record_start < range.end
+            && (index > 0 || end > field_start)
+            && self.chunk.records < limit
+        {
+            if let Some(field) = self.fields.get_mut(index) {
+                field.set_plain(field_start, end);
+            }
+            self.plain_record(record_start, line, index + 1);
+        }
+        self.chunk.lines = line;
+    }
+
+    fn plain_record(&mut self, start: usize, line: usize, fields: usize) {
+        let record = Record {
+            start,
+            line,
+            fields,
+            terminated: true,
+            malformed: None,
         };
+        self.record(&record);
+    }
+
+    /// Reads the record whose fields are in `self.fields` into the chunk's columns.
+    fn record(&mut self, record: &Record) {
+        let chunk = &mut self.chunk;
         chunk.records += 1;
         let record_at = |field: &Field| CellAt {
             line: record.line,
@@ -241,6 +354,7 @@ pub fn parse_chunk(
             };
             chunk.problem(ProblemKind::Malformed(malformed), place);
         }
+        let context = self.context;
         if record.fields != context.width {
             let place = CellAt {
                 line: record.line,
@@ -254,14 +368,13 @@ pub fn parse_chunk(
                 },
                 place,
             );
-            continue;
+            return;
         }
         chunk.rows += 1;
-        for (index, slot) in slots.iter().enumerate() {
-            let field = &fields[slot.column];
-            let text = field.text(input, &scratch);
-            let outcome = read_cell(context, &mut chunk, index, slot, field, text);
-            match outcome {
+        for (index, slot) in self.slots.iter().enumerate() {
+            let field = &self.fields[slot.column];
+            let text = field.text(context.input, &self.scratch);
+            match read_cell(context, chunk, index, slot, field, text) {
                 Cell::Done => {}
                 Cell::Value(value) => {
                     if let Some((min, max)) = slot.domain {
@@ -284,14 +397,16 @@ pub fn parse_chunk(
             }
         }
     }
-    chunk.lines = tokenizer.lines();
-    chunk
 }
 
-fn new_slot(plan: Plan) -> SlotResult {
+fn new_slot(plan: Plan, capacity: usize) -> SlotResult {
     let values = match plan {
         Plan::Key => SlotValues::Key,
-        Plan::Declared(ty) => SlotValues::Declared(Values::nulls(ty, 0)),
+        Plan::Declared(ty) => {
+            let mut values = Values::nulls(ty, 0);
+            values.reserve(capacity);
+            SlotValues::Declared(values)
+        }
         Plan::Infer => SlotValues::Inferred(Inferred::Nulls {
             rows: 0,
             soft: false,
@@ -324,28 +439,22 @@ fn read_cell(
     field: &Field,
     text: &[u8],
 ) -> Cell {
+    let capacity = chunk.capacity;
     match &mut chunk.slots[index].values {
         SlotValues::Key => {
+            chunk
+                .keys
+                .push(text, field.text_start(), field.in_scratch());
             if text.is_empty() {
-                chunk.keys.push(KeyRef::input(field.start, 0));
-                return Cell::EmptyKey;
-            }
-            if std::str::from_utf8(text).is_err() {
-                chunk.keys.push(KeyRef::input(field.start, 0));
-                return Cell::NotUtf8;
-            }
-            let key = if field.in_scratch() {
-                let start = chunk.key_text.len();
-                chunk.key_text.extend_from_slice(text);
-                KeyRef::unescaped(start, text.len())
+                Cell::EmptyKey
+            } else if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                Cell::NotUtf8
             } else {
-                KeyRef::input(field.text_start(), text.len())
-            };
-            chunk.keys.push(key);
-            Cell::Done
+                Cell::Done
+            }
         }
         SlotValues::Declared(values) => read_declared(context, values, slot, text),
-        SlotValues::Inferred(inferred) => read_inferred(context, inferred, text),
+        SlotValues::Inferred(inferred) => read_inferred(context, inferred, text, capacity),
         SlotValues::Probe(guess) => {
             probe(context, guess, text);
             Cell::Done
@@ -372,12 +481,10 @@ fn read_declared(context: &Context<'_>, values: &mut Values, slot: &Slot, text: 
             values.push(value);
             Some(value as f64)
         }),
-        Values::Number(values) => cell::number_shape(trimmed)
-            .and_then(|_| cell::parse_number(trimmed))
-            .map(|value| {
-                values.push(value);
-                Some(value)
-            }),
+        Values::Number(values) => cell::read_number(trimmed).map(|value| {
+            values.push(value);
+            Some(value)
+        }),
         Values::Date(values) => cell::parse_date_bytes(trimmed).map(|days| {
             values.push(days);
             None
@@ -411,7 +518,12 @@ fn push_string(context: &Context<'_>, strings: &mut Strings, text: &[u8]) -> Cel
     }
 }
 
-fn read_inferred(context: &Context<'_>, inferred: &mut Inferred, text: &[u8]) -> Cell {
+fn read_inferred(
+    context: &Context<'_>,
+    inferred: &mut Inferred,
+    text: &[u8],
+    capacity: usize,
+) -> Cell {
     match inferred {
         Inferred::Lost { rows } => {
             *rows += 1;
@@ -434,6 +546,7 @@ fn read_inferred(context: &Context<'_>, inferred: &mut Inferred, text: &[u8]) ->
                 return Cell::Done;
             }
             let mut values = Values::nulls(reading_type(reading), *rows);
+            values.reserve(capacity.saturating_sub(*rows));
             let outcome = push_reading(context, &mut values, reading, text);
             *inferred = Inferred::Values(values);
             outcome
