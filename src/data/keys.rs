@@ -63,7 +63,7 @@ impl ChunkKeys {
     }
 
     /// The key of `row`.
-    fn key<'a>(&'a self, input: &'a [u8], row: usize) -> &'a [u8] {
+    pub fn key<'a>(&'a self, input: &'a [u8], row: usize) -> &'a [u8] {
         let place = self.places.get(row).copied().unwrap_or_default();
         let len = place & SPILLED;
         if len != SPILLED {

@@ -46,7 +46,10 @@ pub fn read_header(
     let header = parse_header(&input, options, &reporter)?;
 
     let slots: Vec<Slot> = (0..header.names.len())
-        .filter(|&column| !options.declared.contains_key(&header.names[column]))
+        .filter(|&column| {
+            let name = &header.names[column];
+            name != options.key && !options.declared.contains_key(name)
+        })
         .map(|column| Slot {
             column,
             plan: Plan::Probe,
@@ -459,6 +462,8 @@ fn plan_slots(
     for (name, column) in options.columns.iter().zip(columns) {
         let plan = match options.declared.get(name) {
             Some(&ty) => Plan::Declared(ty),
+            // Keys compare as exact strings, so the key column is text unless declared.
+            None if name == options.key => Plan::Declared(ColumnType::String),
             None => Plan::Infer,
         };
         let domain = options

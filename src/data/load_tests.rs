@@ -793,10 +793,11 @@ fn the_header_sample_decides_types_from_its_rows() {
     let setup = Setup::new(&[]).declare("d", ColumnType::Number);
     let contents = "id,a,b,d\n1,1,true,x\n2,2.5,false,y\n3,x,true,z\n";
     let sampled = setup.header(contents, Some(2)).expect("a header");
+    // The key column is text: keys compare as exact strings.
     assert_eq!(
         sampled.types,
         [
-            ColumnType::Integer,
+            ColumnType::String,
             ColumnType::Number,
             ColumnType::Bool,
             ColumnType::Number
@@ -809,6 +810,13 @@ fn the_header_sample_decides_types_from_its_rows() {
     let names_only = setup.header(contents, Some(0)).expect("a header");
     assert_eq!(names_only.names, ["id", "a", "b", "d"]);
     assert_eq!(names_only.rows_read, 0);
+}
+
+#[test]
+fn the_key_column_kept_as_a_column_is_text() {
+    let table = Setup::new(&["id", "n"]).load("id,n\n0012,1\n7,2\n");
+    assert_eq!(strings(&table, "id"), texts(&["0012", "7"]));
+    assert_eq!(sorted_keys(&table), ["0012", "7"]);
 }
 
 #[test]

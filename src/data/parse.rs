@@ -202,6 +202,7 @@ pub fn parse_chunk(
     plain: bool,
 ) -> Chunk {
     let input = context.input;
+    let range = range.start.min(input.len())..range.end.min(input.len());
     // Line breaks bound the number of rows, so vectors are allocated once.
     let bytes = input.get(range.clone()).unwrap_or_default();
     let capacity = memchr::memchr_iter(b'\n', bytes).count() + 1;
@@ -660,4 +661,99 @@ fn probe(context: &Context<'_>, guess: &mut Guess, text: &[u8]) {
         Guess::Type(ty) if fits(ty) => ty,
         Guess::Type(_) => ColumnType::String,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a chunk read, as text to compare.
+    fn read(input: &str, plain: bool) -> String {
+        let bytes = input.as_bytes();
+        let nulls = [String::new()];
+        let context = Context {
+            input: bytes,
+            delimiter: b',',
+            width: 3,
+            null_values: &nulls,
+            on_bad_value: BadValue::Error,
+        };
+        let slots = [
+            Slot {
+                column: 0,
+                plan: Plan::Key,
+                domain: None,
+            },
+            Slot {
+                column: 1,
+                plan: Plan::Infer,
+                domain: Some((0.0, 1.0)),
+            },
+            Slot {
+                column: 2,
+                plan: Plan::Declared(ColumnType::String),
+                domain: None,
+            },
+            Slot {
+                column: 1,
+                plan: Plan::Probe,
+                domain: None,
+            },
+        ];
+        let chunk = parse_chunk(&context, 0..bytes.len(), &slots, None, plain);
+        let keys: Vec<String> = (0..chunk.keys.len())
+            .map(|row| String::from_utf8_lossy(chunk.keys.key(bytes, row)).into_owned())
+            .collect();
+        format!(
+            "records {} rows {} lines {} keys {keys:?} problems {:?} ({}) slots {:?}",
+            chunk.records,
+            chunk.rows,
+            chunk.lines,
+            chunk.problems,
+            chunk.problem_count,
+            chunk.slots
+        )
+    }
+
+    #[test]
+    fn the_plain_scan_reads_like_the_tokenizer() {
+        let inputs = [
+            "",
+            "a,1,x\nb,2,y\n",
+            "a,1,x\r\nb,0.5,y\r\n",
+            "a,1,x\n\nb,2,y",
+            "a,1,x\n\r\n\nb,2,y\r",
+            "a,1\nb,2,y,z\n,,\n",
+            "\n\na,1,x\n",
+            "a,1,x\r\r\n",
+            "a,1,\n",
+            "a, 7 ,\t\nb,2.5,q\nc,x,\n",
+            "k,\u{e9},\u{e9}\n",
+        ];
+        for input in inputs {
+            assert_eq!(read(input, true), read(input, false), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_limit_stops_both_readers_at_the_same_record() {
+        let nulls = [String::new()];
+        let input = b"a,1,x\n\nb,2,y\nc,3,z\n";
+        let context = Context {
+            input,
+            delimiter: b',',
+            width: 3,
+            null_values: &nulls,
+            on_bad_value: BadValue::Error,
+        };
+        let slots = [Slot {
+            column: 1,
+            plan: Plan::Probe,
+            domain: None,
+        }];
+        for plain in [true, false] {
+            let chunk = parse_chunk(&context, 0..input.len(), &slots, Some(2), plain);
+            assert_eq!((chunk.records, chunk.rows), (2, 2), "plain: {plain}");
+        }
+    }
 }
