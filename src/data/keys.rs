@@ -317,14 +317,14 @@ impl Alphabet {
         usize::from(length.copied().unwrap_or_default())
     }
 
-    /// Appends the key whose number is `code`.
-    fn write(&self, code: u64, text: &mut Vec<u8>) {
+    /// The key whose number is `code`.
+    fn key(&self, code: u64) -> KeyText<'static> {
         let mut bytes = self.template;
         for place in &self.places {
             let digit = ((code >> place.shift) & place.mask) as usize;
             bytes[place.index] = place.values.get(digit).copied().unwrap_or_default();
         }
-        text.extend_from_slice(&bytes[..self.length(code)]);
+        KeyText::Short(bytes, self.length(code))
     }
 }
 
@@ -346,7 +346,7 @@ fn by_code(alphabet: &Alphabet, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
         |a, b| a >> row_bits == b >> row_bits,
         |value| (value & row_mask) as usize,
         |value| alphabet.length(value >> row_bits),
-        |value, text| alphabet.write(value >> row_bits, text),
+        |value| alphabet.key(value >> row_bits),
     )
 }
 
@@ -393,12 +393,11 @@ impl Entry {
             })
     }
 
-    /// Appends the key.
-    fn write(&self, keys: &AllKeys<'_>, text: &mut Vec<u8>) {
+    fn key<'a>(&self, keys: &AllKeys<'a>) -> KeyText<'a> {
         if self.tail == LONG {
-            text.extend_from_slice(keys.key(self.row as usize));
+            KeyText::Long(keys.key(self.row as usize))
         } else {
-            text.extend_from_slice(&self.prefix.to_be_bytes()[..self.tail as usize]);
+            KeyText::Short(self.prefix.to_be_bytes(), self.tail as usize)
         }
     }
 
@@ -442,7 +441,7 @@ fn by_prefix(keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
         |a, b| a.compare(b, keys) == Ordering::Equal,
         |entry| entry.row as usize,
         |entry| entry.len(keys),
-        |entry, text| entry.write(keys, text),
+        |entry| entry.key(keys),
     )
 }
 
@@ -536,6 +535,39 @@ fn sort_entries(keys: &AllKeys<'_>) -> Vec<Entry> {
     sorted
 }
 
+/// A key to write: short ones in a buffer of the prefix's size, to be copied whole.
+enum KeyText<'a> {
+    Short([u8; PREFIX], usize),
+    Long(&'a [u8]),
+}
+
+impl KeyText<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            KeyText::Short(bytes, len) => &bytes[..*len],
+            KeyText::Long(bytes) => bytes,
+        }
+    }
+
+    /// Writes the key at `at` in `text` and returns where it ends. A short key is copied
+    /// as a whole buffer where there is room, a copy of fixed size rather than a call to
+    /// `memcpy`; the bytes past its end are overwritten by the keys that follow.
+    fn write(&self, text: &mut [u8], at: usize) -> usize {
+        if let KeyText::Short(bytes, len) = self {
+            if let Some(room) = text.get_mut(at..at + PREFIX) {
+                room.copy_from_slice(bytes);
+                return at + len;
+            }
+        }
+        let bytes = self.bytes();
+        let end = (at + bytes.len()).min(text.len());
+        if let Some(room) = text.get_mut(at..end) {
+            room.copy_from_slice(&bytes[..end - at]);
+        }
+        end
+    }
+}
+
 /// `(row, id)` pairs, gathered by blocks of [`ROW_BLOCK_BITS`] rows.
 type RowIds = Vec<Vec<(u32, u32)>>;
 
@@ -546,12 +578,12 @@ const ROW_BLOCK_BITS: u32 = 14;
 /// notes which keys repeat. Parts of the sorted list are handled in parallel, each
 /// writing its keys into its own stretch of the text. Row ids are first gathered by
 /// blocks of rows and then written block by block, which keeps the writes in cache.
-fn assign_ids<T: Sync>(
+fn assign_ids<'a, T: Sync>(
     sorted: &[T],
     same: impl Fn(&T, &T) -> bool + Sync,
     row_of: impl Fn(&T) -> usize + Sync,
     key_len: impl Fn(&T) -> usize + Sync,
-    write_key: impl Fn(&T, &mut Vec<u8>) + Sync,
+    key_text: impl Fn(&T) -> KeyText<'a> + Sync,
 ) -> (SortedKeys, Repeated) {
     let rows = sorted.len();
     let starts_key = |i: usize| i == 0 || !same(&sorted[i - 1], &sorted[i]);
@@ -587,18 +619,15 @@ fn assign_ids<T: Sync>(
         .map(|(range, first_id, first_byte, text_part, ends)| {
             let mut by_block = vec![Vec::new(); blocks];
             let mut repeated = Repeated::default();
-            let mut key = Vec::new();
+            let mut key = KeyText::Short([0; PREFIX], 0);
             let (mut id, mut written, mut keys_done, mut run) = (first_id, 0usize, 0usize, 0);
             for i in range.clone() {
                 if starts_key(i) {
                     if i > range.start {
                         id += 1;
                     }
-                    key.clear();
-                    write_key(&sorted[i], &mut key);
-                    let end = (written + key.len()).min(text_part.len());
-                    text_part[written..end].copy_from_slice(&key[..end - written]);
-                    written = end;
+                    key = key_text(&sorted[i]);
+                    written = key.write(text_part, written);
                     if let Some(slot) = ends.get_mut(keys_done) {
                         *slot = first_byte + written;
                     }
@@ -609,9 +638,8 @@ fn assign_ids<T: Sync>(
                 if run == 2 {
                     repeated.count += 1;
                     if repeated.first.len() < super::parse::FIRST_FEW {
-                        repeated
-                            .first
-                            .push(String::from_utf8_lossy(&key).into_owned());
+                        let text = String::from_utf8_lossy(key.bytes()).into_owned();
+                        repeated.first.push(text);
                     }
                 }
                 let row = row_of(&sorted[i]);

@@ -164,8 +164,11 @@ pub fn load_table(
         .iter_mut()
         .map(|chunk| std::mem::take(&mut chunk.keys))
         .collect();
-    let merged = merge_columns(&mut chunks, &types, rows);
-    let Some((keys, repeated)) = sort_keys(&input, &chunk_keys) else {
+    let (merged, sorted) = rayon::join(
+        || merge_columns(&mut chunks, &types, rows),
+        || sort_keys(&input, &chunk_keys),
+    );
+    let Some((keys, repeated)) = sorted else {
         return Err(vec![bug(options, "keys")]);
     };
     if options.one_row_per_key && repeated.count > 0 {
