@@ -4,6 +4,22 @@
 //! line ends and the chunks are read in parallel; otherwise it is read as one chunk, since
 //! a line end may then sit inside a field. Either way the chunks are merged in file order,
 //! so the result does not depend on how the file was cut or how many threads read it.
+//!
+//! Where SPEC.md is silent, the loader decides so:
+//!
+//! - Empty lines are skipped, but count for line numbers; the header is the first line
+//!   that is not empty. Header names are kept exactly as written.
+//! - A quote opens a quoted field only as a field's first byte, so `ab"c` is read as
+//!   written. Text after a closing quote (`"ab"c`) and a quote never closed are errors.
+//! - The key column is text unless declared, also where it is kept as a column. Null
+//!   spellings do not apply to keys; an empty key is an error.
+//! - A text cell or key that is not UTF-8 is an error even with `on_bad_value = "null"`:
+//!   the file's encoding is wrong, not one value.
+//! - A declared integer column takes only integers that fit in 64 bits (other than the
+//!   smallest, which stands for null); an undeclared column with such cells is a number
+//!   column. A number too large for a double (`1e999`) is not a number.
+//! - The delimiter cannot be a quote or a line-end byte.
+//! - A file reports its first ten errors in file order, then how many more there are.
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -980,3 +980,88 @@ fn load_the_benchmark_clv_table() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_missing_file_is_an_io_error() {
+    let setup = Setup::new(&[]);
+    let scratch = Scratch::new();
+    let path = scratch.dir.join("absent.csv");
+    let errors = load_table(&setup.options(&path), &SourceMap::new())
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].code, Code::Io);
+    assert!(
+        errors[0].message.starts_with("cannot read `t.csv`: "),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn a_quote_cannot_be_the_delimiter() {
+    let mut setup = Setup::new(&[]);
+    setup.delimiter = b'"';
+    let (loaded, _) = setup.load_bytes(b"id\na\n");
+    let errors = loaded.err().unwrap_or_default();
+    assert_eq!(errors[0].code, Code::Config);
+}
+
+#[test]
+fn a_header_that_is_not_utf8_is_an_error() {
+    let errors = Setup::new(&[]).errors_bytes(b"id,sc\xffore\na,1\n");
+    assert_eq!(
+        errors,
+        [(
+            "column 2 of the header of `t.csv` is not valid UTF-8".to_string(),
+            Some((1, 4))
+        )]
+    );
+}
+
+#[test]
+fn the_header_sample_reports_ragged_rows() {
+    let problems = Setup::new(&[])
+        .header("id,a\n1,2\n3\n", Some(10))
+        .err()
+        .unwrap_or_default();
+    let messages: Vec<&str> = problems
+        .iter()
+        .map(|problem| problem.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["expected 2 fields, found 1 on line 3 of `t.csv`"]
+    );
+}
+
+#[test]
+fn many_repeated_keys_are_counted_after_the_first_five() {
+    let mut setup = Setup::new(&[]);
+    setup.one_row_per_key = true;
+    let keys = ["g", "f", "e", "d", "c", "b", "a"];
+    let mut contents = String::from("id\n");
+    for key in keys.iter().chain(&keys) {
+        contents.push_str(key);
+        contents.push('\n');
+    }
+    let table = setup.load(&contents);
+    assert_eq!(
+        table.warnings[0].message,
+        "7 keys appear on more than one row of `t.csv`: `a`, `b`, `c`, `d`, `e` and 2 more"
+    );
+}
+
+#[test]
+fn a_last_line_without_its_line_end_is_read() {
+    let setup = Setup::new(&["n"]);
+    for contents in [
+        "id,n\r\n\"a\",1\r\nb,2",
+        "id,n\na,1\nb,2\r",
+        "id,n\na,1\nb,2\n\r\n",
+    ] {
+        let table = setup.load(contents);
+        assert_eq!(row_keys(&table), ["a", "b"], "{contents:?}");
+        assert_eq!(integers(&table, "n"), some(&[1, 2]), "{contents:?}");
+    }
+}
