@@ -172,7 +172,7 @@ impl<'a> Tokenizer<'a> {
         let start = self.pos;
         let found = memchr2(self.delimiter, b'\n', &self.input[start..self.end]);
         let (end, ending) = self.finish_at(found.map(|i| start + i));
-        let text_end = strip_carriage_return(self.input, start, end);
+        let text_end = strip_carriage_return(self.input, start, end, &ending);
         let field = Field {
             start,
             end: text_end,
@@ -265,7 +265,7 @@ impl<'a> Tokenizer<'a> {
                 let start = self.pos;
                 let found = memchr2(self.delimiter, b'\n', rest).map(|i| start + i);
                 let (end, ending) = self.finish_at(found);
-                field.end = strip_carriage_return(self.input, start, end);
+                field.end = strip_carriage_return(self.input, start, end, &ending);
                 ending
             }
         };
@@ -273,9 +273,11 @@ impl<'a> Tokenizer<'a> {
     }
 }
 
-/// `end`, or one less when the field's last byte is the `\r` of a CRLF line end.
-fn strip_carriage_return(input: &[u8], start: usize, end: usize) -> usize {
-    if end > start && input[end - 1] == b'\r' {
+/// `end`, or one less when the field ends a line and its last byte is the `\r` of a CRLF
+/// line end (or of a file's last line). Before a delimiter, a `\r` is part of the field.
+fn strip_carriage_return(input: &[u8], start: usize, end: usize, ending: &Ending) -> usize {
+    let ends_line = matches!(ending, Ending::LineBreak | Ending::Input);
+    if ends_line && end > start && input[end - 1] == b'\r' {
         end - 1
     } else {
         end
@@ -341,6 +343,11 @@ mod tests {
         );
         assert_eq!(split("1,2,\n"), vec![row(0, &["1", "2", ""])]);
         assert_eq!(split("1,2,"), vec![row(0, &["1", "2", ""])]);
+    }
+
+    #[test]
+    fn a_carriage_return_before_a_delimiter_is_text() {
+        assert_eq!(split("a\r,b\r\n"), vec![row(0, &["a\r", "b"])]);
     }
 
     #[test]

@@ -115,6 +115,16 @@ pub fn load_table(
     options: &LoadOptions<'_>,
     sources: &SourceMap,
 ) -> Result<Table, Vec<Diagnostic>> {
+    load_in_chunks(options, sources, None)
+}
+
+/// Loads a whole table, cutting a file without quotes into chunks of about `chunk` bytes
+/// (a size that depends on the file and the threads when `None`).
+pub(super) fn load_in_chunks(
+    options: &LoadOptions<'_>,
+    sources: &SourceMap,
+    chunk: Option<usize>,
+) -> Result<Table, Vec<Diagnostic>> {
     let started = Instant::now();
     check_delimiter(options)?;
     let input = read_file(options)?;
@@ -123,7 +133,7 @@ pub fn load_table(
     let slots = plan_slots(options, &header, &reporter)?;
 
     let context = context(options, &input, header.names.len());
-    let (ranges, plain) = split_chunks(&input, header.data_start);
+    let (ranges, plain) = split_chunks(&input, header.data_start, chunk);
     let mut chunks: Vec<Chunk> = ranges
         .par_iter()
         .map(|range| parse_chunk(&context, range.clone(), &slots, None, plain))
@@ -506,13 +516,20 @@ fn has_quote(data: &[u8]) -> bool {
 
 /// Cuts the data into chunks of whole lines, or leaves it whole when it holds a quote
 /// (then a line end may be inside a field); says whether the data is plain, without quotes.
-pub(super) fn split_chunks(input: &[u8], start: usize) -> (Vec<Range<usize>>, bool) {
+pub(super) fn split_chunks(
+    input: &[u8],
+    start: usize,
+    chunk: Option<usize>,
+) -> (Vec<Range<usize>>, bool) {
     let data = &input[start..];
     let plain = !has_quote(data);
-    let target = if plain && data.len() >= 2 * MIN_CHUNK {
-        (data.len() / (rayon::current_num_threads() * 4)).max(MIN_CHUNK)
-    } else {
-        data.len()
+    let target = match chunk {
+        _ if !plain => data.len(),
+        Some(chunk) => chunk,
+        None if data.len() >= 2 * MIN_CHUNK => {
+            (data.len() / (rayon::current_num_threads() * 4)).max(MIN_CHUNK)
+        }
+        None => data.len(),
     };
     let mut ranges = Vec::new();
     let mut from = start;

@@ -874,9 +874,14 @@ fn large_table(quote: bool) -> String {
 fn parallel_chunks_read_the_same_as_one_chunk() {
     let setup = Setup::new(&["region", "late", "n"]);
     let contents = large_table(false);
-    assert!(super::load::split_chunks(contents.as_bytes(), 0).0.len() > 1);
+    assert!(
+        super::load::split_chunks(contents.as_bytes(), 0, None)
+            .0
+            .len()
+            > 1
+    );
     assert_eq!(
-        super::load::split_chunks(large_table(true).as_bytes(), 0)
+        super::load::split_chunks(large_table(true).as_bytes(), 0, None)
             .0
             .len(),
         1
@@ -1063,5 +1068,165 @@ fn a_last_line_without_its_line_end_is_read() {
         let table = setup.load(contents);
         assert_eq!(row_keys(&table), ["a", "b"], "{contents:?}");
         assert_eq!(integers(&table, "n"), some(&[1, 2]), "{contents:?}");
+    }
+}
+
+/// A small deterministic generator of test inputs (xorshift).
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Bytes drawn from those that matter to the loader.
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        const PIECES: &[&[u8]] = &[
+            b"a",
+            b"1",
+            b"0",
+            b",",
+            b",",
+            b"\"",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b" ",
+            b".",
+            b"e",
+            b"-",
+            b"true",
+            b"2024-01-31",
+            b"\xff",
+            b"\xc3\xa9",
+            b"id",
+            b"n",
+            b"\xef\xbb\xbf",
+            b"\t",
+        ];
+        let mut out = Vec::new();
+        while out.len() < len {
+            out.extend_from_slice(PIECES[self.next() as usize % PIECES.len()]);
+        }
+        out
+    }
+}
+
+#[test]
+fn no_input_makes_the_loader_panic() {
+    let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+    let scratch = Scratch::new();
+    let mut setups = vec![Setup::new(&[]), Setup::new(&["n"])];
+    let mut declared = Setup::new(&["n"]).declare("n", ColumnType::Number);
+    declared.on_bad_value = BadValue::Null;
+    declared.one_row_per_key = true;
+    declared.domains.insert(
+        "n".to_string(),
+        Domain {
+            min: 0.0,
+            max: 1.0,
+            meaning: "a probability",
+        },
+    );
+    setups.push(declared);
+    for case in 0..400 {
+        let len = (noise.next() % 200) as usize;
+        let mut contents = b"id,n\n".to_vec();
+        if case % 3 == 0 {
+            contents.clear();
+        }
+        contents.extend(noise.bytes(len));
+        let path = scratch.file(&contents);
+        for setup in &setups {
+            let sources = SourceMap::new();
+            let options = setup.options(&path);
+            let loaded = load_table(&options, &sources);
+            if let Ok(table) = loaded {
+                assert_eq!(table.keys.row_key.len(), table.rows);
+            }
+            let _ = read_header(&options, Some(3), &sources);
+        }
+    }
+}
+
+/// A table's contents and problems as text, to compare loads.
+fn summary(loaded: &Result<Table, Vec<Diagnostic>>, sources: &SourceMap) -> String {
+    match loaded {
+        Ok(table) => format!(
+            "rows {} keys {:?} {:?} {:?} columns {:?} warnings {:?}",
+            table.rows,
+            table.keys.text,
+            table.keys.offsets,
+            table.keys.row_key,
+            table.columns,
+            table
+                .warnings
+                .iter()
+                .map(|w| &w.message)
+                .collect::<Vec<_>>()
+        ),
+        Err(errors) => format!(
+            "errors {:?}",
+            errors
+                .iter()
+                .map(|e| (&e.message, place(sources, e)))
+                .collect::<Vec<_>>()
+        ),
+    }
+}
+
+#[test]
+fn tiny_chunks_load_the_same_table_as_one_chunk() {
+    let mut noise = Noise(0x1234_5678_9abc_def1);
+    let scratch = Scratch::new();
+    let mut lenient = Setup::new(&["a", "b", "c"]).declare("c", ColumnType::Number);
+    lenient.on_bad_value = BadValue::Null;
+    lenient.one_row_per_key = true;
+    let strict = Setup::new(&["a", "b", "c"]).declare("c", ColumnType::Number);
+    let cells: [&str; 12] = [
+        "1",
+        "2.5",
+        "x",
+        "",
+        " ",
+        "true",
+        "FALSE",
+        "2024-01-31",
+        "0012",
+        "-7",
+        "1e3",
+        "NaN",
+    ];
+    for _ in 0..300 {
+        let mut contents = String::from("id,a,b,c\n");
+        for _ in 0..noise.next() % 40 {
+            let mut cell = || cells[noise.next() as usize % cells.len()];
+            let (id, a, b, c) = (cell(), cell(), cell(), cell());
+            contents.push_str(&format!("k{id},{a},{b},{c}"));
+            if noise.next() % 50 == 0 {
+                contents.push_str(",extra");
+            }
+            contents.push('\n');
+            if noise.next() % 7 == 0 {
+                contents.push('\n');
+            }
+        }
+        let path = scratch.file(contents.as_bytes());
+        for setup in [&lenient, &strict] {
+            let sources = SourceMap::new();
+            let whole = summary(&load_table(&setup.options(&path), &sources), &sources);
+            for size in [1, 5, 17] {
+                let sources = SourceMap::new();
+                let cut = super::load::load_in_chunks(&setup.options(&path), &sources, Some(size));
+                assert_eq!(
+                    summary(&cut, &sources),
+                    whole,
+                    "chunks of {size} in {contents:?}"
+                );
+            }
+        }
     }
 }

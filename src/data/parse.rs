@@ -669,7 +669,10 @@ mod tests {
 
     /// Everything a chunk read, as text to compare.
     fn read(input: &str, plain: bool) -> String {
-        let bytes = input.as_bytes();
+        read_bytes(input.as_bytes(), plain)
+    }
+
+    fn read_bytes(bytes: &[u8], plain: bool) -> String {
         let nulls = [String::new()];
         let context = Context {
             input: bytes,
@@ -732,6 +735,32 @@ mod tests {
         ];
         for input in inputs {
             assert_eq!(read(input, true), read(input, false), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_plain_scan_reads_like_the_tokenizer_on_noise() {
+        let pieces: [&[u8]; 12] = [
+            b"a", b"1", b",", b",", b"\n", b"\r\n", b"\r", b" ", b".5", b"x", b"\xff", b"\t",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2_000 {
+            let mut input = Vec::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 60) as usize;
+            while input.len() < len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                input.extend_from_slice(pieces[(state % 12) as usize]);
+            }
+            assert_eq!(
+                read_bytes(&input, true),
+                read_bytes(&input, false),
+                "{input:?}"
+            );
         }
     }
 
