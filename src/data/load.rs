@@ -72,20 +72,32 @@ pub fn read_header(
             domain: None,
         })
         .collect();
+    // A sample is read in one piece; a whole file in chunks, like `load_table` does.
     let context = context(options, &input, header.names.len());
-    let data = header.data_start..input.len();
-    let plain = !has_quote(&input[data.clone()]);
-    let mut chunk = parse_chunk(&context, data, &slots, sample_rows, plain);
-    shift_lines(&mut chunk, header.data_line);
+    let (ranges, plain) = match sample_rows {
+        Some(_) => {
+            let data = header.data_start..input.len();
+            let plain = !has_quote(&input[data.clone()]);
+            (vec![data], plain)
+        }
+        None => split_chunks(&input, header.data_start, None),
+    };
+    let mut chunks: Vec<Chunk> = ranges
+        .into_par_iter()
+        .map(|range| parse_chunk(&context, range, &slots, sample_rows, plain))
+        .collect();
+    let mut line = header.data_line;
+    for chunk in &mut chunks {
+        shift_lines(chunk, line);
+        line += chunk.lines;
+    }
+    let counts: Vec<usize> = chunks.iter().map(|chunk| chunk.problem_count).collect();
+    let problems: Vec<Problem> = chunks
+        .iter()
+        .flat_map(|chunk| chunk.problems.iter().copied())
+        .collect();
     let width = header.names.len();
-    report_problems(
-        &reporter,
-        &[chunk.problem_count],
-        &chunk.problems,
-        width,
-        options.key,
-        &[],
-    )?;
+    report_problems(&reporter, &counts, &problems, width, options.key, &[])?;
 
     let mut types: Vec<ColumnType> = header
         .names
@@ -98,15 +110,19 @@ pub fn read_header(
                 .unwrap_or(ColumnType::String)
         })
         .collect();
-    for (slot, result) in slots.iter().zip(&chunk.slots) {
-        if let SlotValues::Probe(Guess::Type(ty)) = result.values {
+    for (index, slot) in slots.iter().enumerate() {
+        let guess = chunks
+            .iter()
+            .map(|chunk| chunk_type(&chunk.slots[index].values));
+        if let Some(ty) = guess.fold(None, join) {
             types[slot.column] = ty;
         }
     }
+    let rows_read = chunks.iter().map(|chunk| chunk.records).sum();
     Ok(Header {
         names: header.names,
         types,
-        rows_read: chunk.records,
+        rows_read,
     })
 }
 

@@ -1230,3 +1230,24 @@ fn tiny_chunks_load_the_same_table_as_one_chunk() {
         }
     }
 }
+
+#[test]
+fn a_whole_large_file_is_sampled_in_chunks() {
+    let contents = large_table(false);
+    let header = Setup::new(&[]).header(&contents, None).expect("a header");
+    assert_eq!(
+        header.types,
+        [
+            ColumnType::String,
+            ColumnType::Number,
+            ColumnType::String,
+            ColumnType::String,
+            ColumnType::String
+        ]
+    );
+    assert_eq!(header.rows_read, ROWS as usize);
+    let sampled = Setup::new(&[])
+        .header(&contents, Some(1_000))
+        .expect("a header");
+    assert_eq!(sampled.types[2], ColumnType::Integer);
+}
