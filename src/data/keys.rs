@@ -116,7 +116,7 @@ impl<'a> AllKeys<'a> {
         }
     }
 
-    /// Calls `each(part, first_row)` for the parts of `out` that line up with the chunks, in
+    /// Calls `each(chunk, part)` for the parts of `out` that line up with the chunks, in
     /// parallel; `out` has one item per row.
     fn by_chunk<T: Send>(&self, out: &mut [T], each: impl Fn(usize, &mut [T]) + Sync) {
         let mut parts = Vec::with_capacity(self.chunks.len());
