@@ -4,7 +4,15 @@
 //! each as one typed vector rather than rows of strings. Keys are sorted once per table,
 //! so every later stage can work with dense key ids whose order is the output order.
 
+mod cell;
+mod column;
+mod csv;
+mod keys;
 mod load;
+#[cfg(test)]
+mod load_tests;
+mod parse;
+mod report;
 
 pub use load::{load_table, read_header};
 

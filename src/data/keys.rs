@@ -1,0 +1,813 @@
+//! Sorting the keys of a table once, into dense ids in ascending byte order.
+//!
+//! While a chunk is read, only where each row's key is gets noted. Sorting then takes
+//! one of two roads. When every key fits in sixteen bytes and keys use few distinct bytes
+//! at each place (ids such as `C00012345` or `48213`), each key becomes a small integer in
+//! the same order, packed with its row into one `u64`, and the integers are sorted. Other
+//! keys are summarised by their first sixteen bytes and length, spread into buckets by the
+//! highest bits in which they differ, one group of buckets per thread, and each bucket is
+//! sorted on its own; only keys that are equal in their first sixteen bytes are compared
+//! in full. Either way, ids are then given in order and the distinct keys written once.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::Keys;
+
+const PREFIX: usize = 16;
+
+/// Bits of a key's place that hold its length; the rest hold its offset in the input.
+const LENGTH_BITS: u32 = 24;
+/// The length field of a key kept in [`ChunkKeys::spilled`].
+const SPILLED: u64 = (1 << LENGTH_BITS) - 1;
+
+/// The keys of one chunk, in row order; rows are counted from the chunk's start.
+#[derive(Debug, Default)]
+pub struct ChunkKeys {
+    /// Each key's offset in the input and length, as `offset << LENGTH_BITS | length`.
+    places: Vec<u64>,
+    /// Keys that are not as written in the input (they held a doubled quote), or too long
+    /// or too far into the input for a place: each with its row and span in `text`.
+    spilled: Vec<(u32, Range<usize>)>,
+    text: Vec<u8>,
+}
+
+impl ChunkKeys {
+    pub fn with_capacity(rows: usize) -> ChunkKeys {
+        ChunkKeys {
+            places: Vec::with_capacity(rows),
+            ..ChunkKeys::default()
+        }
+    }
+
+    /// Adds the key of the next row: `text`, found at `start` in the input unless
+    /// `unescaped`.
+    pub fn push(&mut self, text: &[u8], start: usize, unescaped: bool) {
+        let len = text.len() as u64;
+        let start = start as u64;
+        if unescaped || len >= SPILLED || start >= 1 << (64 - LENGTH_BITS) {
+            let row = self.places.len() as u32;
+            let at = self.text.len();
+            self.text.extend_from_slice(text);
+            self.spilled.push((row, at..self.text.len()));
+            self.places.push(SPILLED);
+        } else {
+            self.places.push(start << LENGTH_BITS | len);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    /// The key of `row`.
+    pub fn key<'a>(&'a self, input: &'a [u8], row: usize) -> &'a [u8] {
+        let place = self.places.get(row).copied().unwrap_or_default();
+        let len = place & SPILLED;
+        if len != SPILLED {
+            let start = (place >> LENGTH_BITS) as usize;
+            return input.get(start..start + len as usize).unwrap_or_default();
+        }
+        let found = self
+            .spilled
+            .binary_search_by_key(&(row as u32), |(row, _)| *row);
+        found
+            .ok()
+            .map_or(&[], |index| &self.text[self.spilled[index].1.clone()])
+    }
+}
+
+/// Every chunk's keys, with rows counted from the table's start.
+struct AllKeys<'a> {
+    input: &'a [u8],
+    chunks: &'a [ChunkKeys],
+    /// The table row of each chunk's first row.
+    bases: Vec<usize>,
+    rows: usize,
+}
+
+impl<'a> AllKeys<'a> {
+    fn new(input: &'a [u8], chunks: &'a [ChunkKeys]) -> AllKeys<'a> {
+        let mut bases = Vec::with_capacity(chunks.len());
+        let mut rows = 0;
+        for chunk in chunks {
+            bases.push(rows);
+            rows += chunk.len();
+        }
+        AllKeys {
+            input,
+            chunks,
+            bases,
+            rows,
+        }
+    }
+
+    /// The key of table row `row`.
+    fn key(&self, row: usize) -> &'a [u8] {
+        let chunk = self
+            .bases
+            .partition_point(|&base| base <= row)
+            .saturating_sub(1);
+        match (self.chunks.get(chunk), self.bases.get(chunk)) {
+            (Some(keys), Some(&base)) => keys.key(self.input, row - base),
+            _ => &[],
+        }
+    }
+
+    /// Calls `each(chunk, part)` for the parts of `out` that line up with the chunks, in
+    /// parallel; `out` has one item per row.
+    fn by_chunk<T: Send>(&self, out: &mut [T], each: impl Fn(usize, &mut [T]) + Sync) {
+        let mut parts = Vec::with_capacity(self.chunks.len());
+        let mut rest = out;
+        for (chunk, keys) in self.chunks.iter().enumerate() {
+            let (part, later) = rest.split_at_mut(keys.len().min(rest.len()));
+            parts.push((chunk, part));
+            rest = later;
+        }
+        parts
+            .into_par_iter()
+            .for_each(|(chunk, part)| each(chunk, part));
+    }
+}
+
+/// Keys that occur on more than one row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Repeated {
+    pub count: usize,
+    /// The first few, in key order.
+    pub first: Vec<String>,
+}
+
+/// Sorts the keys of every chunk into distinct ids; `None` if the keys are not UTF-8,
+/// which the loader checked before.
+pub fn sort_keys(input: &[u8], chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)> {
+    let keys = AllKeys::new(input, chunks);
+    let alphabet = Alphabet::of(&keys);
+    let (sorted, repeated) = match alphabet {
+        Some(alphabet) => by_code(&alphabet, &keys),
+        None => by_prefix(&keys),
+    };
+    let text = String::from_utf8(sorted.text).ok()?;
+    Some((
+        Keys {
+            text,
+            offsets: sorted.offsets,
+            row_key: sorted.row_key,
+        },
+        repeated,
+    ))
+}
+
+/// [`Keys`] before its text is checked to be UTF-8.
+struct SortedKeys {
+    text: Vec<u8>,
+    offsets: Vec<usize>,
+    row_key: Vec<u32>,
+}
+
+/// The bytes that keys have at each place of their prefix, when every key fits in the
+/// prefix. Numbering the values found at each place turns a key into a number with one
+/// field of bits per place where keys differ (its length being the last), in the same
+/// order as the keys; when that number is small enough, keys sort as plain integers.
+struct Alphabet {
+    /// The places where keys differ, most significant first.
+    places: Vec<Place>,
+    /// The lengths keys have, numbered in the lowest bits.
+    lengths: Vec<u8>,
+    length_mask: u64,
+    /// Every key's bytes at the places where all keys agree.
+    template: [u8; PREFIX],
+}
+
+struct Place {
+    index: usize,
+    values: Vec<u8>,
+    rank: [u8; 256],
+    shift: u32,
+    mask: u64,
+}
+
+/// Which byte values occur at each place, and which lengths.
+struct Seen {
+    bytes: [[u64; 4]; PREFIX],
+    lengths: u32,
+    long: bool,
+}
+
+impl Seen {
+    fn new() -> Seen {
+        Seen {
+            bytes: [[0; 4]; PREFIX],
+            lengths: 0,
+            long: false,
+        }
+    }
+
+    fn add(&mut self, key: &[u8]) {
+        if key.len() > PREFIX {
+            self.long = true;
+            return;
+        }
+        // Past its length a key has zeros; `Alphabet::of` adds them.
+        for (place, &byte) in key.iter().enumerate() {
+            self.bytes[place][usize::from(byte >> 6)] |= 1 << (byte & 63);
+        }
+        self.lengths |= 1 << key.len();
+    }
+
+    fn union(mut self, other: Seen) -> Seen {
+        for (mine, theirs) in self.bytes.iter_mut().zip(other.bytes) {
+            for (mine, theirs) in mine.iter_mut().zip(theirs) {
+                *mine |= theirs;
+            }
+        }
+        self.lengths |= other.lengths;
+        self.long |= other.long;
+        self
+    }
+
+    fn has(&self, place: usize, byte: u8) -> bool {
+        self.bytes[place][usize::from(byte >> 6)] & (1 << (byte & 63)) != 0
+    }
+}
+
+/// Bits that hold the numbers `0..count`.
+fn bits_for(count: usize) -> u32 {
+    usize::BITS - count.saturating_sub(1).leading_zeros()
+}
+
+impl Alphabet {
+    /// The alphabet of the keys, unless some key is longer than the prefix or the numbers
+    /// would not fit in a `u64` beside a row number.
+    fn of(keys: &AllKeys<'_>) -> Option<Alphabet> {
+        let rows = keys.rows;
+        let mut seen = (0..keys.chunks.len())
+            .into_par_iter()
+            .map(|chunk| {
+                let mut seen = Seen::new();
+                for row in 0..keys.chunks[chunk].len() {
+                    seen.add(keys.chunks[chunk].key(keys.input, row));
+                    if seen.long {
+                        break;
+                    }
+                }
+                seen
+            })
+            .reduce(Seen::new, Seen::union);
+        if seen.long || rows == 0 {
+            return None;
+        }
+        for place in seen.lengths.trailing_zeros() as usize..PREFIX {
+            seen.bytes[place][0] |= 1;
+        }
+        let lengths: Vec<u8> = (0..=PREFIX as u8)
+            .filter(|&len| seen.lengths & (1 << len) != 0)
+            .collect();
+        let mut shift = bits_for(lengths.len());
+        let length_mask = (1 << shift) - 1;
+        let mut template = [0u8; PREFIX];
+        let mut places = Vec::new();
+        for index in (0..PREFIX).rev() {
+            let values: Vec<u8> = (0..=255u8).filter(|&byte| seen.has(index, byte)).collect();
+            if values.len() == 1 {
+                template[index] = values[0];
+                continue;
+            }
+            let mut rank = [0u8; 256];
+            for (position, &byte) in values.iter().enumerate() {
+                rank[usize::from(byte)] = position as u8;
+            }
+            let bits = bits_for(values.len());
+            places.push(Place {
+                index,
+                values,
+                rank,
+                shift,
+                mask: (1 << bits) - 1,
+            });
+            shift += bits;
+        }
+        places.reverse();
+        (shift + bits_for(rows) <= 64).then_some(Alphabet {
+            places,
+            lengths,
+            length_mask,
+            template,
+        })
+    }
+
+    fn code(&self, key: &[u8]) -> u64 {
+        let mut code = 0;
+        for place in &self.places {
+            let byte = key.get(place.index).copied().unwrap_or_default();
+            code |= u64::from(place.rank[usize::from(byte)]) << place.shift;
+        }
+        let length = self
+            .lengths
+            .iter()
+            .position(|&len| usize::from(len) == key.len());
+        code | length.unwrap_or_default() as u64
+    }
+
+    /// The length of the key whose number is `code`.
+    fn length(&self, code: u64) -> usize {
+        let length = self.lengths.get((code & self.length_mask) as usize);
+        usize::from(length.copied().unwrap_or_default())
+    }
+
+    /// The key whose number is `code`.
+    fn key(&self, code: u64) -> KeyText<'static> {
+        let mut bytes = self.template;
+        for place in &self.places {
+            let digit = ((code >> place.shift) & place.mask) as usize;
+            bytes[place.index] = place.values.get(digit).copied().unwrap_or_default();
+        }
+        KeyText::Short(bytes, self.length(code))
+    }
+}
+
+/// Sorts keys as the numbers of their alphabet, each packed with its row in one `u64`.
+fn by_code(alphabet: &Alphabet, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
+    let row_bits = bits_for(keys.rows);
+    let row_mask = (1u64 << row_bits) - 1;
+    let mut packed = vec![0u64; keys.rows];
+    keys.by_chunk(&mut packed, |chunk, part| {
+        let base = keys.bases[chunk];
+        for (row, slot) in part.iter_mut().enumerate() {
+            let code = alphabet.code(keys.chunks[chunk].key(keys.input, row));
+            *slot = (code << row_bits) | (base + row) as u64;
+        }
+    });
+    packed.par_sort_unstable();
+    assign_ids(
+        &packed,
+        |a, b| a >> row_bits == b >> row_bits,
+        |value| (value & row_mask) as usize,
+        |value| alphabet.length(value >> row_bits),
+        |value| alphabet.key(value >> row_bits),
+    )
+}
+
+/// A row's key, summarised for sorting by its first sixteen bytes and length.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    prefix: u128,
+    /// The key's length, or [`LONG`] when it does not fit in the prefix.
+    tail: u32,
+    row: u32,
+}
+
+/// The `tail` of a key longer than the prefix.
+const LONG: u32 = PREFIX as u32 + 1;
+
+impl Entry {
+    fn new(key: &[u8], row: usize) -> Entry {
+        let mut prefix = [0u8; PREFIX];
+        for (into, &byte) in prefix.iter_mut().zip(key) {
+            *into = byte;
+        }
+        let tail = if key.len() > PREFIX {
+            LONG
+        } else {
+            key.len() as u32
+        };
+        Entry {
+            prefix: u128::from_be_bytes(prefix),
+            tail,
+            row: row as u32,
+        }
+    }
+
+    fn compare(&self, other: &Entry, keys: &AllKeys<'_>) -> Ordering {
+        (self.prefix, self.tail)
+            .cmp(&(other.prefix, other.tail))
+            .then_with(|| {
+                if self.tail == LONG {
+                    keys.key(self.row as usize)
+                        .cmp(keys.key(other.row as usize))
+                } else {
+                    Ordering::Equal
+                }
+            })
+    }
+
+    fn key<'a>(&self, keys: &AllKeys<'a>) -> KeyText<'a> {
+        if self.tail == LONG {
+            KeyText::Long(keys.key(self.row as usize))
+        } else {
+            KeyText::Short(self.prefix.to_be_bytes(), self.tail as usize)
+        }
+    }
+
+    fn len(&self, keys: &AllKeys<'_>) -> usize {
+        if self.tail == LONG {
+            keys.key(self.row as usize).len()
+        } else {
+            self.tail as usize
+        }
+    }
+}
+
+/// Which bits of a key's prefix pick its bucket; buckets in order hold keys in order.
+#[derive(Debug, Clone, Copy)]
+struct Buckets {
+    shift: u32,
+    mask: u128,
+}
+
+impl Buckets {
+    /// Buckets by the highest `bits` bits in which the prefixes in `min..=max` can differ:
+    /// above them, every prefix is the same.
+    fn new(min: u128, max: u128, bits: u32) -> Buckets {
+        let differing = 128 - (min ^ max).leading_zeros();
+        Buckets {
+            shift: differing.saturating_sub(bits),
+            mask: (1u128 << bits) - 1,
+        }
+    }
+
+    fn of(&self, entry: &Entry) -> usize {
+        (entry.prefix.checked_shr(self.shift).unwrap_or(0) & self.mask) as usize
+    }
+}
+
+/// Sorts keys by their summaries, in buckets.
+fn by_prefix(keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
+    let sorted = sort_entries(keys);
+    assign_ids(
+        &sorted,
+        |a, b| a.compare(b, keys) == Ordering::Equal,
+        |entry| entry.row as usize,
+        |entry| entry.len(keys),
+        |entry| entry.key(keys),
+    )
+}
+
+/// Every row's entry, in key order.
+fn sort_entries(keys: &AllKeys<'_>) -> Vec<Entry> {
+    let rows = keys.rows;
+    if rows == 0 {
+        return Vec::new();
+    }
+    let entries = |chunk: usize| {
+        let base = keys.bases[chunk];
+        let chunk_keys = &keys.chunks[chunk];
+        (0..chunk_keys.len())
+            .map(move |row| Entry::new(chunk_keys.key(keys.input, row), base + row))
+    };
+    let chunks = 0..keys.chunks.len();
+    let (min, max) = chunks
+        .clone()
+        .into_par_iter()
+        .map(|chunk| {
+            entries(chunk).fold((u128::MAX, 0), |(min, max), entry| {
+                (min.min(entry.prefix), max.max(entry.prefix))
+            })
+        })
+        .reduce(|| (u128::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    // About 32 keys a bucket, at most 65,536 buckets.
+    let bits = (rows / 32).max(1).ilog2().min(16);
+    let buckets = Buckets::new(min, max, bits);
+    let counts = chunks
+        .clone()
+        .into_par_iter()
+        .map(|chunk| {
+            let mut counts = vec![0usize; 1 << bits];
+            entries(chunk).for_each(|entry| counts[buckets.of(&entry)] += 1);
+            counts
+        })
+        .reduce(
+            || vec![0usize; 1 << bits],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+
+    // Contiguous runs of buckets with about the same number of keys, one a thread.
+    let groups = rayon::current_num_threads().max(1);
+    let mut cuts = vec![0usize];
+    let mut seen = 0usize;
+    for (bucket, &count) in counts.iter().enumerate() {
+        seen += count;
+        if seen * groups >= rows * cuts.len() && cuts.len() < groups {
+            cuts.push(bucket + 1);
+        }
+    }
+    cuts.push(counts.len());
+    cuts.dedup();
+
+    let mut sorted = vec![Entry::default(); rows];
+    let mut parts = Vec::new();
+    let mut rest = sorted.as_mut_slice();
+    for range in cuts.windows(2) {
+        let size: usize = counts[range[0]..range[1]].iter().sum();
+        let (part, later) = rest.split_at_mut(size.min(rest.len()));
+        parts.push((range[0]..range[1], part));
+        rest = later;
+    }
+    parts.into_par_iter().for_each(|(range, part)| {
+        let mut next = Vec::with_capacity(range.len());
+        let mut at = 0;
+        for &count in &counts[range.clone()] {
+            next.push(at);
+            at += count;
+        }
+        for entry in chunks.clone().flat_map(entries) {
+            let bucket = buckets.of(&entry);
+            if range.contains(&bucket) {
+                let slot = &mut next[bucket - range.start];
+                if let Some(place) = part.get_mut(*slot) {
+                    *place = entry;
+                }
+                *slot += 1;
+            }
+        }
+        let mut start = 0;
+        for &count in &counts[range] {
+            let end = (start + count).min(part.len());
+            part[start..end].sort_unstable_by(|a, b| a.compare(b, keys));
+            start = end;
+        }
+    });
+    sorted
+}
+
+/// A key to write: short ones in a buffer of the prefix's size, to be copied whole.
+enum KeyText<'a> {
+    Short([u8; PREFIX], usize),
+    Long(&'a [u8]),
+}
+
+impl KeyText<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            KeyText::Short(bytes, len) => &bytes[..*len],
+            KeyText::Long(bytes) => bytes,
+        }
+    }
+
+    /// Writes the key at `at` in `text` and returns where it ends. A short key is copied
+    /// as a whole buffer where there is room, a copy of fixed size rather than a call to
+    /// `memcpy`; the bytes past its end are overwritten by the keys that follow.
+    fn write(&self, text: &mut [u8], at: usize) -> usize {
+        if let KeyText::Short(bytes, len) = self {
+            if let Some(room) = text.get_mut(at..at + PREFIX) {
+                room.copy_from_slice(bytes);
+                return at + len;
+            }
+        }
+        let bytes = self.bytes();
+        let end = (at + bytes.len()).min(text.len());
+        if let Some(room) = text.get_mut(at..end) {
+            room.copy_from_slice(&bytes[..end - at]);
+        }
+        end
+    }
+}
+
+/// `(row, id)` pairs, gathered by blocks of [`ROW_BLOCK_BITS`] rows.
+type RowIds = Vec<Vec<(u32, u32)>>;
+
+/// Rows whose ids are written together: a run that fits in a core's cache.
+const ROW_BLOCK_BITS: u32 = 14;
+
+/// Gives each run of equal keys in `sorted` the next id, writes the distinct keys, and
+/// notes which keys repeat. Parts of the sorted list are handled in parallel, each
+/// writing its keys into its own stretch of the text. Row ids are first gathered by
+/// blocks of rows and then written block by block, which keeps the writes in cache.
+fn assign_ids<'a, T: Sync>(
+    sorted: &[T],
+    same: impl Fn(&T, &T) -> bool + Sync,
+    row_of: impl Fn(&T) -> usize + Sync,
+    key_len: impl Fn(&T) -> usize + Sync,
+    key_text: impl Fn(&T) -> KeyText<'a> + Sync,
+) -> (SortedKeys, Repeated) {
+    let rows = sorted.len();
+    let starts_key = |i: usize| i == 0 || !same(&sorted[i - 1], &sorted[i]);
+    let ranges = key_runs(rows, rayon::current_num_threads().max(1) * 2, starts_key);
+    let sizes: Vec<(usize, usize)> = ranges
+        .par_iter()
+        .map(|range| {
+            let starts = range.clone().filter(|&i| starts_key(i));
+            starts.fold((0, 0), |(keys, bytes), i| {
+                (keys + 1, bytes + key_len(&sorted[i]))
+            })
+        })
+        .collect();
+    let keys: usize = sizes.iter().map(|size| size.0).sum();
+    let bytes: usize = sizes.iter().map(|size| size.1).sum();
+
+    let mut text = vec![0u8; bytes];
+    let mut offsets = vec![0usize; keys + 1];
+    let mut jobs = Vec::with_capacity(ranges.len());
+    let (mut text_rest, mut offsets_rest) = (text.as_mut_slice(), &mut offsets[1..]);
+    let (mut first_id, mut first_byte) = (0usize, 0usize);
+    for (range, &(count, size)) in ranges.iter().zip(&sizes) {
+        let (text_part, text_later) = text_rest.split_at_mut(size.min(text_rest.len()));
+        let (ends, ends_later) = offsets_rest.split_at_mut(count.min(offsets_rest.len()));
+        jobs.push((range.clone(), first_id, first_byte, text_part, ends));
+        (text_rest, offsets_rest) = (text_later, ends_later);
+        first_id += count;
+        first_byte += size;
+    }
+    let blocks = rows.div_ceil(1 << ROW_BLOCK_BITS);
+    let pieces: Vec<(RowIds, Repeated)> = jobs
+        .into_par_iter()
+        .map(|(range, first_id, first_byte, text_part, ends)| {
+            let mut by_block = vec![Vec::new(); blocks];
+            let mut repeated = Repeated::default();
+            let mut key = KeyText::Short([0; PREFIX], 0);
+            let (mut id, mut written, mut keys_done, mut run) = (first_id, 0usize, 0usize, 0);
+            for i in range.clone() {
+                if starts_key(i) {
+                    if i > range.start {
+                        id += 1;
+                    }
+                    key = key_text(&sorted[i]);
+                    written = key.write(text_part, written);
+                    if let Some(slot) = ends.get_mut(keys_done) {
+                        *slot = first_byte + written;
+                    }
+                    keys_done += 1;
+                    run = 0;
+                }
+                run += 1;
+                if run == 2 {
+                    repeated.count += 1;
+                    if repeated.first.len() < super::parse::FIRST_FEW {
+                        let text = String::from_utf8_lossy(key.bytes()).into_owned();
+                        repeated.first.push(text);
+                    }
+                }
+                let row = row_of(&sorted[i]);
+                if let Some(block) = by_block.get_mut(row >> ROW_BLOCK_BITS) {
+                    block.push((row as u32, id as u32));
+                }
+            }
+            (by_block, repeated)
+        })
+        .collect();
+
+    let mut row_key = vec![0u32; rows];
+    row_key
+        .par_chunks_mut(1 << ROW_BLOCK_BITS)
+        .enumerate()
+        .for_each(|(block, out)| {
+            let first_row = block << ROW_BLOCK_BITS;
+            for (by_block, _) in &pieces {
+                for &(row, id) in by_block.get(block).map_or(&[][..], Vec::as_slice) {
+                    if let Some(slot) = out.get_mut(row as usize - first_row) {
+                        *slot = id;
+                    }
+                }
+            }
+        });
+    let mut repeated = Repeated::default();
+    for (_, part) in pieces {
+        repeated.count += part.count;
+        let room = super::parse::FIRST_FEW.saturating_sub(repeated.first.len());
+        repeated.first.extend(part.first.into_iter().take(room));
+    }
+    (
+        SortedKeys {
+            text,
+            offsets,
+            row_key,
+        },
+        repeated,
+    )
+}
+
+/// Cuts `0..rows` into about `parts` ranges that each start with a new key.
+fn key_runs(rows: usize, parts: usize, starts_key: impl Fn(usize) -> bool) -> Vec<Range<usize>> {
+    let mut cuts = vec![0];
+    for part in 1..parts {
+        let mut at = rows * part / parts;
+        while at < rows && !starts_key(at) {
+            at += 1;
+        }
+        if at > cuts[cuts.len() - 1] && at < rows {
+            cuts.push(at);
+        }
+    }
+    cuts.push(rows);
+    cuts.windows(2).map(|cut| cut[0]..cut[1]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sorts `keys` read as chunks of `chunk` keys each.
+    fn sorted_in_chunks(keys: &[&str], chunk: usize) -> (Vec<String>, Vec<u32>, Repeated) {
+        let mut input = Vec::new();
+        let mut chunks = Vec::new();
+        for part in keys.chunks(chunk) {
+            let mut chunk_keys = ChunkKeys::default();
+            for key in part {
+                chunk_keys.push(key.as_bytes(), input.len(), false);
+                input.extend_from_slice(key.as_bytes());
+            }
+            chunks.push(chunk_keys);
+        }
+        let Some((sorted, repeated)) = sort_keys(&input, &chunks) else {
+            panic!("keys are UTF-8");
+        };
+        let distinct = (0..sorted.len() as u32)
+            .map(|id| sorted.get(id).to_string())
+            .collect();
+        (distinct, sorted.row_key, repeated)
+    }
+
+    fn sorted(keys: &[&str]) -> (Vec<String>, Vec<u32>, Repeated) {
+        sorted_in_chunks(keys, keys.len().max(1))
+    }
+
+    #[test]
+    fn keys_sort_by_bytes_and_rows_point_at_them() {
+        let (distinct, row_key, repeated) = sorted(&["b", "a", "B", "a", "ab", "a\u{e9}"]);
+        assert_eq!(distinct, ["B", "a", "ab", "a\u{e9}", "b"]);
+        assert_eq!(row_key, vec![4, 1, 0, 1, 2, 3]);
+        assert_eq!(
+            repeated,
+            Repeated {
+                count: 1,
+                first: vec!["a".to_string()]
+            }
+        );
+    }
+
+    #[test]
+    fn long_keys_compare_past_the_prefix() {
+        let a = "customer-00000000000000002";
+        let b = "customer-00000000000000001";
+        let c = "customer-0000000000000000";
+        let (distinct, row_key, repeated) = sorted_in_chunks(&[a, b, c, a], 3);
+        assert_eq!(distinct, [c, b, a]);
+        assert_eq!(row_key, vec![2, 1, 0, 2]);
+        assert_eq!(repeated.count, 1);
+    }
+
+    #[test]
+    fn a_key_sorts_before_the_same_key_with_a_zero_byte() {
+        let (distinct, _, repeated) = sorted(&["a\0", "a", "a\0\0"]);
+        assert_eq!(distinct, ["a", "a\0", "a\0\0"]);
+        assert_eq!(repeated.count, 0);
+    }
+
+    #[test]
+    fn many_keys_in_many_buckets_sort_like_a_plain_sort() {
+        let keys: Vec<String> = (0..20_000u64)
+            .map(|i| format!("{:x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 5_000))
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (distinct, row_key, repeated) = sorted_in_chunks(&refs, 3_000);
+        let mut expected = keys.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(distinct, expected);
+        for (row, key) in keys.iter().enumerate() {
+            assert_eq!(&distinct[row_key[row] as usize], key);
+        }
+        assert_eq!(repeated.count, expected.len());
+    }
+
+    #[test]
+    fn many_keys_with_a_long_one_sort_by_their_summaries() {
+        let mut keys: Vec<String> = (0..20_000u64)
+            .map(|i| format!("{:x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 5_000))
+            .collect();
+        keys.push("a key longer than sixteen bytes".to_string());
+        keys.push("a key longer than sixteen bytes, too".to_string());
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (distinct, row_key, _) = sorted_in_chunks(&refs, 3_000);
+        let mut expected = keys.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(distinct, expected);
+        for (row, key) in keys.iter().enumerate() {
+            assert_eq!(&distinct[row_key[row] as usize], key);
+        }
+    }
+
+    #[test]
+    fn unescaped_keys_are_read_from_their_own_text() {
+        let mut chunk = ChunkKeys::default();
+        chunk.push(b"x", 0, false);
+        chunk.push(b"say \"hi\" to everyone", 0, true);
+        let Some((keys, _)) = sort_keys(b"x", &[chunk]) else {
+            panic!("keys are UTF-8");
+        };
+        assert_eq!(keys.get(0), "say \"hi\" to everyone");
+        assert_eq!(keys.get(1), "x");
+    }
+
+    #[test]
+    fn no_keys_sort_to_nothing() {
+        let (distinct, row_key, _) = sorted(&[]);
+        assert!(distinct.is_empty() && row_key.is_empty());
+    }
+}
