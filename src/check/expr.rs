@@ -683,9 +683,9 @@ impl ExprChecker<'_> {
             Function::Coalesce => return self.coalesce(checked, span),
         };
         let args = if func == Function::Round {
-            let mut args = checked;
-            args[0] = to_number(args.remove(0));
-            args
+            let mut args = checked.into_iter();
+            let value = args.next().map(to_number);
+            value.into_iter().chain(args).collect()
         } else {
             checked
         };

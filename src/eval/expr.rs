@@ -622,8 +622,8 @@ fn call<'t>(function: Function, args: &[Node<'t>], rows: Range<usize>) -> Vector
             other => other,
         },
         Function::Round => {
-            let digits = match &args[1] {
-                Node::Const(Scalar::Integer(d), _) => *d,
+            let digits = match args.get(1) {
+                Some(Node::Const(Scalar::Integer(d), _)) => *d,
                 _ => 0,
             };
             match values.swap_remove(0) {

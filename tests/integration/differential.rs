@@ -82,14 +82,20 @@ fn the_bench_segments_match_duckdb_byte_for_byte() {
 
     let ours = csv_files(&dir.path().join("out/segc"));
     let theirs = csv_files(&reference);
-    assert_eq!(theirs.len(), 21, "DuckDB wrote the 21 segments");
+    // bench/README.md says 21, but its .seg files and the DuckDB script both define 22.
+    assert_eq!(theirs.len(), 22, "DuckDB wrote the 22 segments");
     let names = |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&ours), names(&theirs));
     for ((file, want), (_, got)) in theirs.iter().zip(&ours) {
-        assert!(
-            want.lines().count() > 1,
-            "`{file}` has members, so the comparison means something"
-        );
         assert_eq!(got, want, "segment `{file}` differs from DuckDB");
     }
+    // Scores are drawn from Beta(2, 5), so at 20,000 rows with the default seed none reaches
+    // 0.9 and `churn_6` is empty;
+    // every other segment has members, so the comparison means something.
+    let empty: Vec<&str> = theirs
+        .iter()
+        .filter(|(_, text)| text.lines().count() < 2)
+        .map(|(file, _)| file.as_str())
+        .collect();
+    assert_eq!(empty, ["churn_6.csv"]);
 }
