@@ -30,8 +30,8 @@ pub enum OpenError {
 }
 
 /// Reads segc.toml from `root` and every `.seg` file its globs match, plus `paths` (files,
-/// or folders standing for the `.seg` files below them), and parses them. Syntax errors come back as diagnostics; the project holds the
-/// files that parsed.
+/// or folders standing for the `.seg` files below them), and parses them. Syntax errors come
+/// back as diagnostics; the project holds the files that parsed.
 pub fn open(
     root: &Path,
     paths: &[PathBuf],

@@ -75,7 +75,8 @@ codes! {
     TypeMismatch => "type-mismatch", Error, "an operation on values of the wrong type";
     NullComparison => "null-comparison", Error, "`= null` or `!= null`, which is never true";
     ClauseConflict => "clause-conflict", Error, "clauses missing, repeated or used together wrongly";
-    InvalidAmount => "invalid-amount", Error, "a count, percentage or split share out of range";
+    InvalidAmount => "invalid-amount", Error,
+        "a count, percentage or split share out of range";
     InvalidLiteral => "invalid-literal", Error, "a literal that is not a valid value";
     MissingModelColumn => "missing-model-column", Error,
         "a table's header lacks a column its model kind requires";

@@ -374,10 +374,14 @@ fn help(text: &str, pos: usize, expected: &[Rule], found: &Found<'_>) -> Option<
         "end the segment with `}`".to_string()
     } else if expected.contains(&Rule::close_brace) && token == "segment" {
         "the segment before this one needs a closing `}`".to_string()
-    } else if let Some(op) = trailing_operator(before).filter(|_| {
-        expected.iter().any(|&rule| takes_column(rule))
-    }) {
-        format!("`{op}` needs a value after it, such as `0.5`, `\"text\"` or a column name")
+    } else if let Some(op) =
+        trailing_operator(before).filter(|_| expected.iter().any(|&rule| takes_column(rule)))
+    {
+        if op.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            format!("`{op}` needs a condition after it, such as `ChurnScore >= 0.7`")
+        } else {
+            format!("`{op}` needs a value after it, such as `0.5`, `\"text\"` or a column name")
+        }
     } else {
         return None;
     };
@@ -387,7 +391,9 @@ fn help(text: &str, pos: usize, expected: &[Rule], found: &Found<'_>) -> Option<
 /// The operator or keyword just before the error position that still waits for its right
 /// side: `Score >=` or `IsChurn and`.
 fn trailing_operator(before: &str) -> Option<&'static str> {
-    const OPERATORS: [&str; 12] = [">=", "<=", "!=", "=", ">", "<", "+", "-", "*", "/", "(", ","];
+    const OPERATORS: [&str; 12] = [
+        ">=", "<=", "!=", "=", ">", "<", "+", "-", "*", "/", "(", ",",
+    ];
     const WORDS: [&str; 5] = ["and", "or", "not", "where", "in"];
     let trimmed = before.trim_end();
     if let Some(op) = OPERATORS.iter().find(|op| trimmed.ends_with(**op)) {

@@ -1115,7 +1115,10 @@ fn a_missing_value_after_an_operator() {
         "expected a value such as a column, number or string"
     );
     assert_eq!(failure.label, "unexpected `}`");
-    assert_eq!(failure.help, None);
+    assert_eq!(
+        failure.help.as_deref(),
+        Some("`>` needs a value after it, such as `0.5`, `\"text\"` or a column name")
+    );
 }
 
 #[test]
@@ -1123,6 +1126,10 @@ fn a_missing_condition() {
     let failure = fail("segment s { where }");
     assert_eq!((failure.line, failure.column), (1, 19));
     assert_eq!(failure.message, "expected an expression");
+    assert_eq!(
+        failure.help.as_deref(),
+        Some("`where` needs a condition after it, such as `ChurnScore >= 0.7`")
+    );
 }
 
 #[test]

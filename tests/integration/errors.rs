@@ -22,7 +22,10 @@ fn a_syntax_error_points_at_the_spot() {
     assert!(report.contains("segc::syntax"), "{report}");
     assert!(report.contains("segments/bad.seg:4:1"), "{report}");
     assert!(report.contains("3 │     where Score >="), "{report}");
-    assert!(report.contains("help: `>=` needs a value after it"), "{report}");
+    assert!(
+        report.contains("help: `>=` needs a value after it"),
+        "{report}"
+    );
 }
 
 #[test]

@@ -100,7 +100,8 @@ fn share_expectations_divide_by_the_source_keys() {
     let dir = fixture("nulls");
     fs::write(
         dir.path().join("segments/expect.seg"),
-        "segment scored {\n    from t\n    where Score is not null\n    expect share between 59% and 61%\n}\n",
+        "segment scored {\n    from t\n    where Score is not null\n    \
+         expect share between 59% and 61%\n}\n",
     )
     .unwrap();
     assert_status(&segc(dir.path(), &["run", "--only", "scored"]), 0);
