@@ -926,66 +926,6 @@ fn parallel_chunks_report_physical_lines() {
     );
 }
 
-/// Times loading the benchmark's churn table (`gen_tables.py DIR 5000000`), from the
-/// folder in `SEGC_BENCH_DATA` or `/work/benchdata`:
-/// `cargo test --release --lib load_the_benchmark_churn_table -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn load_the_benchmark_churn_table() {
-    let dir = std::env::var("SEGC_BENCH_DATA").unwrap_or_else(|_| "/work/benchdata".to_string());
-    let path = PathBuf::from(dir).join("churn.csv");
-    let mut setup = Setup::new(&["ChurnScore", "IsChurn", "TopFactor", "Region"])
-        .declare("ChurnScore", ColumnType::Number)
-        .declare("IsChurn", ColumnType::Bool);
-    setup.key = "CustomerId".to_string();
-    setup.one_row_per_key = true;
-    let domain = Domain {
-        min: 0.0,
-        max: 1.0,
-        meaning: "the score is a probability from 0 to 1",
-    };
-    setup.domains.insert("ChurnScore".to_string(), domain);
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let started = std::time::Instant::now();
-        let table = load_table(&setup.options(&path), &SourceMap::new()).expect("the table loads");
-        times.push(started.elapsed());
-        assert_eq!(
-            (table.rows, table.keys.len(), table.columns.len()),
-            (5_000_000, 5_000_000, 4)
-        );
-        assert!(table.warnings.is_empty());
-    }
-    times.sort();
-    println!(
-        "churn.csv, 5,000,000 rows: fastest {:.3?}, median {:.3?}",
-        times[0], times[3]
-    );
-}
-
-/// Times loading the benchmark's CLV table, with an inferred integer column.
-#[test]
-#[ignore]
-fn load_the_benchmark_clv_table() {
-    let dir = std::env::var("SEGC_BENCH_DATA").unwrap_or_else(|_| "/work/benchdata".to_string());
-    let path = PathBuf::from(dir).join("clv.csv");
-    let mut setup =
-        Setup::new(&["CLVScore", "TenureMonths"]).declare("CLVScore", ColumnType::Number);
-    setup.key = "CustomerId".to_string();
-    setup.one_row_per_key = true;
-    let started = std::time::Instant::now();
-    let table = load_table(&setup.options(&path), &SourceMap::new()).expect("the table loads");
-    println!(
-        "{} rows, {} keys, tenure {:?} in {:.3?}",
-        table.rows,
-        table.keys.len(),
-        table
-            .column("TenureMonths")
-            .map(|column| column.data.column_type()),
-        started.elapsed()
-    );
-}
-
 #[test]
 fn a_missing_file_is_an_io_error() {
     let setup = Setup::new(&[]);
