@@ -208,6 +208,7 @@ impl Session {
         diagnostics.extend(problems);
         let checked = check::check(&project.config, &project.files, &schemas);
         diagnostics.extend(checked.diagnostics);
+        let diagnostics = check::allow::apply(&project.files, &self.sources, diagnostics, true);
         let mut diagnostics = apply_levels(&project.config, diagnostics);
         if let Some(selected) = &project.selected {
             diagnostics.retain(|d| {
@@ -425,6 +426,7 @@ impl Session {
             project::display_name(&config.root, &out_dir),
             started.elapsed().as_secs_f64() * 1e3
         );
+        let findings = check::allow::apply(&project.files, &self.sources, findings, false);
         let failed = self.report(apply_levels(config, findings));
         i32::from(failed)
     }

@@ -4,8 +4,10 @@
 //! [`ir::Program`] in which every name is resolved and every expression typed, together
 //! with every problem found in every file: one run reports them all.
 
+pub mod allow;
 mod expr;
 pub mod ir;
+mod lint;
 mod numbers;
 pub mod schema;
 
@@ -162,6 +164,13 @@ impl<'a> Checker<'a> {
             .filter_map(|e| self.expect(file, e))
             .collect();
         let clean = !self.diagnostics[before..].iter().any(Diagnostic::is_error);
+        if let (true, Some(Source::From(from))) = (clean, &source) {
+            if let Some(filter) = &from.filter {
+                let table = &self.config.tables[from.table];
+                self.diagnostics
+                    .extend(lint::condition(file, table, filter));
+            }
+        }
         Some(ir::Segment {
             name: segment.name.name.clone(),
             file,

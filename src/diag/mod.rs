@@ -168,7 +168,7 @@ pub fn did_you_mean<'a>(
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
-        let distance = strsim::levenshtein(&lower, &candidate.to_lowercase());
+        let distance = strsim::osa_distance(&lower, &candidate.to_lowercase());
         let limit = (name.chars().count().max(candidate.chars().count()) / 3).max(1);
         if distance <= limit && best.is_none_or(|(d, c)| (distance, candidate) < (d, c)) {
             best = Some((distance, candidate));

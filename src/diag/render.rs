@@ -53,7 +53,33 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: HumanStyle) ->
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}: {}\n", diagnostic.level.as_str(), diagnostic.message);
     }
-    out
+    // A place in another file is rendered by miette as a related report of its own, under
+    // an "Advice:" heading; the `☞ message` line under it says enough.
+    let mut kept = String::with_capacity(out.len());
+    for line in out.split_inclusive('\n') {
+        if strip_ansi(line).trim_end() != "Advice:" {
+            kept.push_str(line);
+        }
+    }
+    kept
+}
+
+/// `text` without ANSI escape sequences (`ESC [ … letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }
 
 /// A place in a file, 1-based, for machine formats.
@@ -173,7 +199,8 @@ fn escape_property(text: &str) -> String {
 /// become related reports of their own.
 struct Report {
     code: String,
-    level: Level,
+    /// `None` for a note about a place in another file.
+    level: Option<Level>,
     message: String,
     help: Option<String>,
     source: Option<View>,
@@ -195,7 +222,7 @@ impl Report {
             } else {
                 related.push(Report {
                     code: String::new(),
-                    level: diagnostic.level,
+                    level: None,
                     message: label.message.clone(),
                     help: None,
                     source: Some(View(sources.get(label.file))),
@@ -206,7 +233,7 @@ impl Report {
         }
         Report {
             code: format!("segc::{}", diagnostic.code.name()),
-            level: diagnostic.level,
+            level: Some(diagnostic.level),
             message: diagnostic.message.clone(),
             help: diagnostic.help.clone(),
             source: primary_file.map(|file| View(sources.get(file))),
@@ -241,8 +268,9 @@ impl miette::Diagnostic for Report {
 
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.level {
-            Level::Error => miette::Severity::Error,
-            Level::Warning => miette::Severity::Warning,
+            Some(Level::Error) => miette::Severity::Error,
+            Some(Level::Warning) => miette::Severity::Warning,
+            None => miette::Severity::Advice,
         })
     }
 
