@@ -228,7 +228,11 @@ impl Session {
         let count = diagnostics.len();
         let failed = self.report(diagnostics);
         if count == 0 && self.format == Format::Human {
-            eprintln!("checked {} files: no problems", project.files.len());
+            eprintln!(
+                "checked {} file{}: no problems",
+                project.files.len(),
+                if project.files.len() == 1 { "" } else { "s" }
+            );
         }
         i32::from(failed)
     }

@@ -374,6 +374,8 @@ fn help(text: &str, pos: usize, expected: &[Rule], found: &Found<'_>) -> Option<
         "end the segment with `}`".to_string()
     } else if expected.contains(&Rule::close_brace) && token == "segment" {
         "the segment before this one needs a closing `}`".to_string()
+    } else if token == "with" && rest[4..].trim_start().starts_with("ties") {
+        "`with ties` goes right after the amount: `top 20% with ties by CLVScore`".to_string()
     } else if let Some(op) =
         trailing_operator(before).filter(|_| expected.iter().any(|&rule| takes_column(rule)))
     {

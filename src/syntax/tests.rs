@@ -1496,3 +1496,14 @@ fn a_keyword_after_a_complete_condition_is_not_taken_for_a_column() {
     assert_eq!((failure.line, failure.column), (1, 27));
     assert_eq!(failure.help, None);
 }
+
+#[test]
+fn with_ties_after_the_expression_says_where_it_goes() {
+    let failure = fail("segment s {\n  from t\n  top 5 by x with ties\n}\n");
+    assert_eq!((failure.line, failure.column), (3, 14));
+    assert_eq!(failure.label, "unexpected `with`");
+    assert_eq!(
+        failure.help.as_deref(),
+        Some("`with ties` goes right after the amount: `top 20% with ties by CLVScore`")
+    );
+}
