@@ -76,7 +76,8 @@ codes! {
     Cycle => "cycle", Error, "segments that depend on each other in a circle";
     TypeMismatch => "type-mismatch", Error, "an operation on values of the wrong type";
     NullComparison => "null-comparison", Error, "`= null` or `!= null`, which is never true";
-    ClauseConflict => "clause-conflict", Error, "clauses missing, repeated or used together wrongly";
+    ClauseConflict => "clause-conflict", Error,
+        "clauses missing, repeated or used together wrongly";
     InvalidAmount => "invalid-amount", Error,
         "a count, percentage or split share out of range";
     InvalidLiteral => "invalid-literal", Error, "a literal that is not a valid value";
