@@ -1,6 +1,8 @@
 //! The command line: arguments become a validated request, the request runs the stages,
 //! and the outcome becomes an exit status.
 
+use std::cell::OnceCell;
+use std::ffi::OsStr;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,7 +13,7 @@ use crate::check::schema::{HeaderMode, TableInputs};
 use crate::check::{self, ir::Program, TableSchema};
 use crate::config::Config;
 use crate::data::{self, parse_date, Table};
-use crate::diag::render::{self, Format, HumanStyle};
+use crate::diag::render::{self, Format, HumanStyle, Options};
 use crate::diag::{Code, Diagnostic, Level};
 use crate::eval;
 use crate::output;
@@ -47,9 +49,14 @@ struct Cli {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
+    /// A report for people, on stderr.
     Human,
+    /// One JSON object per finding and line, on stdout.
     Json,
+    /// GitHub Actions workflow commands, one per finding, on stdout.
     Github,
+    /// One SARIF 2.1.0 log, on stdout.
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +99,7 @@ pub fn main() -> i32 {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Github => Format::Github,
+        FormatArg::Sarif => Format::Sarif,
     };
     let start = match &cli.directory {
         Some(dir) => dir.clone(),
@@ -107,6 +115,7 @@ pub fn main() -> i32 {
         format,
         verbose: cli.verbose,
         sources: SourceMap::new(),
+        root: OnceCell::new(),
     };
     match cli.command {
         Command::Check { paths, deny } => session.check(&start, &paths, deny.is_some()),
@@ -132,6 +141,8 @@ struct Session {
     format: Format,
     verbose: bool,
     sources: SourceMap,
+    /// The project folder, once found.
+    root: OnceCell<PathBuf>,
 }
 
 impl Session {
@@ -142,34 +153,46 @@ impl Session {
     }
 
     /// Prints findings in the chosen format, sorted; returns whether any is an error.
+    ///
+    /// Each command reports once, at its end, so that SARIF's single log holds everything.
     fn report(&self, mut diagnostics: Vec<Diagnostic>) -> bool {
         render::sort(&mut diagnostics, &self.sources);
-        let stderr = std::io::stderr();
-        let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let style = HumanStyle { color, width: 100 };
-        let mut out = std::io::stdout().lock();
-        let mut errors = 0;
-        let mut warnings = 0;
-        for diagnostic in &diagnostics {
-            match diagnostic.level {
-                Level::Error => errors += 1,
-                Level::Warning => warnings += 1,
+        let color = use_color(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+        let options = Options {
+            human: HumanStyle { color, width: 100 },
+            root: self.root.get().cloned(),
+        };
+        let text = render::report(self.format, &diagnostics, &self.sources, &options);
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Error)
+            .count();
+        let warnings = diagnostics.len() - errors;
+        if self.format.is_for_machines() {
+            // A closed pipe (`segc check --format json | head`) is the reader's choice.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        } else {
+            eprint!("{text}");
+            if !diagnostics.is_empty() {
+                eprintln!("{}", tally(errors, warnings));
             }
-            let text = match self.format {
-                Format::Human => render::human(diagnostic, &self.sources, style),
-                Format::Json => render::json(diagnostic, &self.sources) + "\n",
-                Format::Github => render::github(diagnostic, &self.sources) + "\n",
-            };
-            if self.format == Format::Human {
-                eprint!("{text}");
-            } else {
-                let _ = out.write_all(text.as_bytes());
-            }
-        }
-        if self.format == Format::Human && (errors > 0 || warnings > 0) {
-            eprintln!("{}", tally(errors, warnings));
         }
         errors > 0
+    }
+
+    /// Prints what is for the user's eyes only: on stdout beside a human report, on stderr
+    /// when stdout carries a machine format, so that it stays parseable.
+    /// Prints the run's summary: on stdout, unless stdout carries a machine format. A closed
+    /// pipe (`segc run | head`) is not an error, so write failures are ignored.
+    fn say(&self, text: &str) {
+        if self.format.is_for_machines() {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        } else {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
     }
 
     fn open(&self, start: &Path, paths: &[PathBuf]) -> Result<(Project, Vec<Diagnostic>), i32> {
@@ -181,6 +204,9 @@ impl Session {
             );
             return Err(2);
         };
+        // SARIF's base URI for relative paths must be absolute.
+        let absolute = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        let _ = self.root.set(absolute);
         match project::open(&root, paths, &self.sources) {
             Ok(opened) => Ok(opened),
             Err(OpenError::NotFound(dir)) => {
@@ -420,16 +446,18 @@ impl Session {
                 );
             }
         }
-        print!(
-            "{}",
-            output::terminal_summary(program, config, &evaluation, &plan.outputs)
-        );
-        println!(
-            "wrote {} files to {} in {:.0} ms",
+        self.say(&output::terminal_summary(
+            program,
+            config,
+            &evaluation,
+            &plan.outputs,
+        ));
+        self.say(&format!(
+            "wrote {} files to {} in {:.0} ms\n",
             outputs.files.len(),
             project::display_name(&config.root, &out_dir),
             started.elapsed().as_secs_f64() * 1e3
-        );
+        ));
         let findings = check::allow::apply(&project.files, &self.sources, findings, false);
         let failed = self.report(apply_levels(config, findings));
         i32::from(failed)
@@ -538,6 +566,12 @@ fn apply_levels(config: &Config, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic
         .collect()
 }
 
+/// Whether the human report is coloured: only on a terminal, and not when `NO_COLOR` is set
+/// to anything but the empty string (the convention of no-color.org).
+fn use_color(terminal: bool, no_color: Option<&OsStr>) -> bool {
+    terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
 fn tally(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match (errors, warnings) {
@@ -553,4 +587,19 @@ fn today() -> i32 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     (seconds / 86_400) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(use_color(true, None));
+        assert!(!use_color(false, None));
+        assert!(!use_color(true, Some(OsStr::new("1"))));
+        // An empty `NO_COLOR` counts as unset.
+        assert!(use_color(true, Some(OsStr::new(""))));
+        assert!(!use_color(false, Some(OsStr::new(""))));
+    }
 }

@@ -146,3 +146,20 @@ fn thread_counts_do_not_change_a_byte() {
     );
     assert_eq!(one, two);
 }
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    // `segc run | head -0`: the reader goes away before segc prints its summary.
+    let dir = fixture("sets");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_segc"))
+        .arg("run")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("segc starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("segc ends");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(csv_files(&dir.path().join("out")).len(), 11);
+}
