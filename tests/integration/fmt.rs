@@ -87,6 +87,20 @@ fn fmt_keeps_the_meaning_and_comments_of_every_seg_file_and_is_stable() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+#[test]
+fn every_seg_file_of_the_repository_is_formatted() {
+    let unformatted: Vec<String> = repository_seg_files()
+        .into_iter()
+        .filter(|(name, text)| format_file(text, &parse(name, text)) != *text)
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        unformatted.is_empty(),
+        "run `segc fmt` on {}",
+        unformatted.join(", ")
+    );
+}
+
 const MESSY: &str = "# A messy file.\nsegment messy {where Score>0.6   # high\n  from t\n \
                      title \"Messy\"\n\n\n}\nsegment other{from t}\n";
 
