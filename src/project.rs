@@ -123,9 +123,9 @@ pub fn seg_files(
 }
 
 /// The `.seg` files that `paths` name, each named as given: a file itself, a folder the
-/// `.seg` files at any depth below it (in name order, symbolic links to folders not
-/// followed). Relative paths are taken from `base`. A path that does not exist is a
-/// diagnostic; a file named twice is listed once.
+/// `.seg` files at any depth below it (in name order; hidden folders such as `.git` and
+/// symbolic links to folders are not entered). Relative paths are taken from `base`. A path
+/// that does not exist is a diagnostic; a file named twice is listed once.
 pub fn named_seg_files(
     base: &Path,
     paths: &[PathBuf],
@@ -176,7 +176,8 @@ fn walk(
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_dir() {
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if kind.is_dir() && !hidden {
             walk(&path, &child, found, diagnostics);
         } else if path.extension().is_some_and(|e| e == "seg") && path.is_file() {
             found.push((child.display().to_string(), path));

@@ -182,6 +182,8 @@ fn fmt_with_paths_formats_only_those_and_names_them_as_given() {
     fs::create_dir_all(dir.path().join("drafts/deep")).unwrap();
     fs::write(dir.path().join("drafts/deep/draft.seg"), MESSY).unwrap();
     fs::write(dir.path().join("drafts/notes.txt"), "segment x {}").unwrap();
+    fs::create_dir_all(dir.path().join("drafts/.old")).unwrap();
+    fs::write(dir.path().join("drafts/.old/kept.seg"), MESSY).unwrap();
 
     let output = segc(dir.path(), &["fmt", "--check", "drafts"]);
     assert_status(&output, 1);
@@ -202,6 +204,30 @@ fn fmt_with_paths_formats_only_those_and_names_them_as_given() {
     assert_eq!(read(&dir.path().join("drafts/deep/draft.seg")), TIDY);
     assert_eq!(read(&dir.path().join("segments/messy.seg")), MESSY);
     assert_eq!(read(&dir.path().join("drafts/notes.txt")), "segment x {}");
+    assert_eq!(read(&dir.path().join("drafts/.old/kept.seg")), MESSY);
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_rewrites_the_target_of_a_link_and_keeps_its_permissions() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    let dir = project_with_a_messy_file();
+    let target = dir.path().join("messy.seg");
+    fs::rename(dir.path().join("segments/messy.seg"), &target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("segments/messy.seg");
+    symlink(&target, &link).unwrap();
+
+    let output = segc(dir.path(), &["fmt"]);
+    assert_status(&output, 0);
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(read(&target), TIDY);
+    let mode = fs::metadata(&target).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
 }
 
 #[test]
