@@ -14,6 +14,7 @@ pub mod config;
 pub mod data;
 pub mod diag;
 pub mod eval;
+pub mod fmt;
 pub mod models;
 pub mod output;
 pub mod plan;

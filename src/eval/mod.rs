@@ -620,7 +620,10 @@ mod tests {
     #[test]
     fn ranks_order_values_best_first() {
         let values = [3.0, -1.0, 0.0, -0.0, 2.5, f64::NEG_INFINITY, 1e300];
-        let top: Vec<u64> = values.iter().map(|&v| number_rank(v, true).unwrap()).collect();
+        let top: Vec<u64> = values
+            .iter()
+            .map(|&v| number_rank(v, true).unwrap())
+            .collect();
         // Best first for `top`: 1e300, 3, 2.5, then 0 and -0 as one value, -1, -inf.
         let order = |ranks: &[u64]| {
             let mut by_rank: Vec<usize> = (0..ranks.len()).collect();
@@ -629,12 +632,18 @@ mod tests {
         };
         assert_eq!(order(&top), [6, 0, 4, 2, 3, 1, 5]);
         assert_eq!(top[2], top[3]);
-        let bottom: Vec<u64> = values.iter().map(|&v| number_rank(v, false).unwrap()).collect();
+        let bottom: Vec<u64> = values
+            .iter()
+            .map(|&v| number_rank(v, false).unwrap())
+            .collect();
         assert_eq!(order(&bottom), [5, 1, 2, 3, 4, 0, 6]);
         assert_eq!(number_rank(f64::NAN, true), None);
 
         let integers = [5_i64, -7, 0, i64::MAX, NULL_INT + 1];
-        let top: Vec<u64> = integers.iter().map(|&v| integer_rank(v, true).unwrap()).collect();
+        let top: Vec<u64> = integers
+            .iter()
+            .map(|&v| integer_rank(v, true).unwrap())
+            .collect();
         assert_eq!(order(&top), [3, 0, 2, 1, 4]);
         assert_eq!(integer_rank(NULL_INT, false), None);
     }
