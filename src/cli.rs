@@ -20,6 +20,7 @@ use crate::eval;
 use crate::fmt;
 use crate::output;
 use crate::plan;
+use crate::progress::Progress;
 use crate::project::{self, OpenError, Project};
 use crate::source::{FileId, SourceMap};
 use crate::syntax;
@@ -127,6 +128,7 @@ pub fn main() -> i32 {
         verbose: cli.verbose,
         sources: SourceMap::new(),
         root: OnceLock::new(),
+        progress: OnceLock::new(),
     };
     match cli.command {
         Command::Check { paths, deny } => session.check(&start, &paths, deny.is_some()),
@@ -155,6 +157,8 @@ struct Session {
     sources: SourceMap,
     /// The project folder, once found.
     root: OnceLock<PathBuf>,
+    /// The bar while tables load and outputs are written, once a run has started loading.
+    progress: OnceLock<Progress>,
 }
 
 impl Session {
@@ -168,6 +172,9 @@ impl Session {
     ///
     /// Each command reports once, at its end, so that SARIF's single log holds everything.
     fn report(&self, mut diagnostics: Vec<Diagnostic>) -> bool {
+        if let Some(progress) = self.progress.get() {
+            progress.finish();
+        }
         render::sort(&mut diagnostics, &self.sources);
         let color = use_color(
             std::io::stderr().is_terminal(),
@@ -400,7 +407,14 @@ impl Session {
             as_of_days,
         );
         let out_dir = out.map_or_else(|| config.resolve(&config.output), Path::to_path_buf);
-        if let Err(error) = output::write(&out_dir, &outputs) {
+        if let Some(progress) = self.progress.get() {
+            progress.writing(outputs.files.len());
+        }
+        let written = output::write(&out_dir, &outputs);
+        if let Some(progress) = self.progress.get() {
+            progress.finish();
+        }
+        if let Err(error) = written {
             findings.push(
                 Diagnostic::new(
                     Code::Io,
@@ -581,14 +595,27 @@ impl Session {
             .iter()
             .map(|(index, inputs, columns)| inputs.options(&config.tables[*index], columns))
             .collect();
-        let progress = std::io::stderr().is_terminal() && self.format == Format::Human;
-        if progress {
-            eprint!("loading {} tables…\r", options.len());
-        }
-        let loaded = data::load_tables(&options, &self.sources);
-        if progress {
-            eprint!("{:40}\r", "");
-        }
+        let sizes: Vec<u64> = options
+            .iter()
+            .map(|o| std::fs::metadata(o.path).map_or(0, |m| m.len()))
+            .collect();
+        let shown = std::io::stderr().is_terminal() && self.format == Format::Human;
+        self.progress
+            .set(Progress::loading(sizes.iter().sum(), shown))
+            .ok();
+        let progress = self.progress.get().expect("set above");
+        // One table at a time: each load keeps every core busy, and a table's file buffer
+        // and sorting scratch are freed before the next table needs its own.
+        let loaded: Vec<_> = options
+            .iter()
+            .zip(&sizes)
+            .map(|(options, &size)| {
+                progress.table(options.display_path);
+                let table = data::load_table(options, &self.sources);
+                progress.advance(size);
+                table
+            })
+            .collect();
         let mut tables: Vec<Option<Table>> = vec![None; config.tables.len()];
         let mut problems = Vec::new();
         for ((index, _, _), result) in inputs.iter().zip(loaded) {

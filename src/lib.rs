@@ -18,6 +18,7 @@ pub mod fmt;
 pub mod models;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod project;
 pub mod source;
 pub mod syntax;
