@@ -36,9 +36,18 @@ use self::vector::{Vector, TRUE};
 const CHUNK: usize = 16 * 1024;
 
 /// All keys of the loaded tables, sorted by bytes, and each table's map into them.
+///
+/// The universe does not copy the keys: each is named by a table that has it and its id
+/// there. When every loaded table has the same keys (the usual case: model outputs over
+/// one customer base), the first such table spells them all and no list is kept.
 #[derive(Debug)]
 pub struct Universe<'t> {
-    pub keys: Vec<&'t str>,
+    tables: &'t [Option<Table>],
+    /// `(table, local id)` for each key, in key order; empty when `shared` spells them.
+    spelled: Vec<(u32, u32)>,
+    /// The table whose keys are the universe, when every loaded table has the same keys.
+    shared: Option<usize>,
+    len: usize,
     /// For each configured table: local key id to universe id, when the table is loaded.
     pub maps: Vec<Option<Vec<u32>>>,
 }
@@ -46,44 +55,91 @@ pub struct Universe<'t> {
 impl<'t> Universe<'t> {
     /// Merges the sorted key lists of every loaded table.
     pub fn new(tables: &'t [Option<Table>]) -> Universe<'t> {
-        let mut keys: Vec<&'t str> = Vec::new();
+        let loaded: Vec<usize> = (0..tables.len()).filter(|&i| tables[i].is_some()).collect();
+        let keys_of = |index: usize| &tables[index].as_ref().expect("loaded").keys;
         let mut maps: Vec<Option<Vec<u32>>> = vec![None; tables.len()];
-        for (index, table) in tables.iter().enumerate() {
-            let Some(table) = table else { continue };
-            let incoming: Vec<&'t str> = (0..table.keys.len() as u32)
-                .map(|id| table.keys.get(id))
-                .collect();
-            if keys == incoming {
-                maps[index] = Some((0..incoming.len() as u32).collect());
-                continue;
+        let Some(&first) = loaded.first() else {
+            return Universe {
+                tables,
+                spelled: Vec::new(),
+                shared: None,
+                len: 0,
+                maps,
+            };
+        };
+        let same_keys = loaded.iter().all(|&index| {
+            let (a, b) = (keys_of(first), keys_of(index));
+            a.len() == b.len() && (0..a.len() as u32).all(|id| a.get(id) == b.get(id))
+        });
+        if same_keys {
+            let len = keys_of(first).len();
+            for &index in &loaded {
+                maps[index] = Some((0..len as u32).collect());
             }
-            let (merged, old_to_new, incoming_to_new) = merge(&keys, &incoming);
+            return Universe {
+                tables,
+                spelled: Vec::new(),
+                shared: Some(first),
+                len,
+                maps,
+            };
+        }
+        let mut spelled: Vec<(u32, u32)> = Vec::new();
+        for &index in &loaded {
+            let spell = |&(table, id): &(u32, u32)| keys_of(table as usize).get(id);
+            let incoming: Vec<(u32, u32)> = (0..keys_of(index).len() as u32)
+                .map(|id| (index as u32, id))
+                .collect();
+            let (merged, old_to_new, incoming_to_new) = merge(&spelled, &incoming, spell);
             for map in maps.iter_mut().flatten() {
                 map.iter_mut().for_each(|id| *id = old_to_new[*id as usize]);
             }
             maps[index] = Some(incoming_to_new);
-            keys = merged;
+            spelled = merged;
         }
-        Universe { keys, maps }
+        let len = spelled.len();
+        Universe {
+            tables,
+            spelled,
+            shared: None,
+            len,
+            maps,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len == 0
+    }
+
+    /// The key with universe id `id`.
+    pub fn key(&self, id: usize) -> &'t str {
+        let (table, local) = match self.shared {
+            Some(table) => (table, id as u32),
+            None => {
+                let (table, local) = self.spelled[id];
+                (table as usize, local)
+            }
+        };
+        self.tables[table].as_ref().expect("loaded").keys.get(local)
     }
 }
 
 /// Merges two sorted, distinct lists; returns the merge and where each side's items went.
-fn merge<'t>(a: &[&'t str], b: &[&'t str]) -> (Vec<&'t str>, Vec<u32>, Vec<u32>) {
+fn merge<'t, T: Copy>(
+    a: &[T],
+    b: &[T],
+    spell: impl Fn(&T) -> &'t str,
+) -> (Vec<T>, Vec<u32>, Vec<u32>) {
     let mut merged = Vec::with_capacity(a.len().max(b.len()));
     let (mut a_map, mut b_map) = (Vec::with_capacity(a.len()), Vec::with_capacity(b.len()));
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let order = match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(x), Some(y)) => spell(x).as_bytes().cmp(spell(y).as_bytes()),
             (Some(_), None) => Ordering::Less,
             _ => Ordering::Greater,
         };
@@ -395,7 +451,7 @@ impl<'t> Context<'_, 't> {
     fn split(&self, split: &Split, members: &Bits) -> Vec<u16> {
         let ids: Vec<usize> = members.iter().collect();
         ids.par_iter()
-            .map(|&id| split_group(split, self.universe.keys[id]))
+            .map(|&id| split_group(split, self.universe.key(id)))
             .collect()
     }
 }
@@ -611,7 +667,7 @@ mod tests {
 
     #[test]
     fn merging_keeps_byte_order_and_maps_both_sides() {
-        let (merged, a, b) = merge(&["C1", "C3", "C5"], &["C2", "C3", "C9"]);
+        let (merged, a, b) = merge(&["C1", "C3", "C5"], &["C2", "C3", "C9"], |k: &&str| *k);
         assert_eq!(merged, ["C1", "C2", "C3", "C5", "C9"]);
         assert_eq!(a, [0, 2, 3]);
         assert_eq!(b, [1, 2, 4]);
