@@ -12,11 +12,14 @@ mod expr;
 mod vector;
 
 pub use bits::Bits;
+
+use bits::AtomicBits;
 pub use expr::round;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -113,6 +116,12 @@ impl<'t> Universe<'t> {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Whether every loaded table has the universe's keys, so that local ids are universe
+    /// ids.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// The key with universe id `id`.
@@ -322,83 +331,76 @@ impl<'t> Context<'_, 't> {
             aggregates: &self.aggregates,
         };
         let filter = from.filter.as_ref().map(|f| lowering.lower(f));
-        let by = from.rank.as_ref().map(|rank| lowering.lower(&rank.by));
+        let row_key = &table.keys.row_key;
+        let chunks = table.rows.div_ceil(CHUNK);
+        let chunk_rows = |chunk: usize| chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
+        // Row numbers are kept only where ranking or `select` reads them; `None` stands for
+        // every row.
+        let keep_rows = from.rank.is_some() || !from.select.is_empty();
 
-        let chunks: Vec<(Vec<u32>, RankValues)> = (0..table.rows.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|chunk| {
-                let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
-                let qualifying: Vec<u32> = match &filter {
-                    None => (rows.start as u32..rows.end as u32).collect(),
-                    Some(node) => {
+        let (mut local, qualifying): (Bits, Option<Vec<u32>>) = match &filter {
+            None => (Bits::full(key_count), None),
+            Some(node) => {
+                let passed = AtomicBits::new(key_count);
+                let rows: Vec<Vec<u32>> = (0..chunks)
+                    .into_par_iter()
+                    .map(|chunk| {
+                        let rows = chunk_rows(chunk);
                         let truth = node.eval(rows.clone()).into_bool();
-                        let start = rows.start as u32;
-                        (0..truth.len() as u32)
-                            .filter(|&i| truth[i as usize] == TRUE)
-                            .map(|i| start + i)
-                            .collect()
-                    }
-                };
-                let values = match &by {
-                    None => RankValues::None,
-                    Some(node) => RankValues::of(node, rows.clone(), &qualifying),
-                };
-                (qualifying, values)
-            })
-            .collect();
+                        let mut kept = Vec::new();
+                        for (row, _) in rows.zip(&truth).filter(|(_, &t)| t == TRUE) {
+                            passed.set(row_key[row] as usize);
+                            if keep_rows {
+                                kept.push(row as u32);
+                            }
+                        }
+                        kept
+                    })
+                    .collect();
+                (passed.into_bits(), keep_rows.then(|| rows.concat()))
+            }
+        };
 
-        let mut qualifying = Vec::new();
-        let mut values = RankValues::None;
-        for (rows, chunk_values) in chunks {
-            qualifying.extend(rows);
-            values.append(chunk_values);
-        }
-
-        let mut local = vec![false; key_count];
-        for &row in &qualifying {
-            local[table.keys.row_key[row as usize] as usize] = true;
-        }
         if let Some(rank) = &from.rank {
             let top = rank.direction == Direction::Top;
-            let row_key = &table.keys.row_key;
-            let shared = match (&from.filter, &rank.by.kind) {
-                (None, ir::ExprKind::Column(column)) => Some((from.table, column.clone(), top)),
-                _ => None,
-            };
-            local = match shared {
+            let by = lowering.lower(&rank.by);
+            let best = || best_per_key(&by, table, qualifying.as_deref(), top);
+            local = match (&from.filter, &rank.by.kind) {
                 // Every key is a candidate: segments ranking the same column share one sort.
-                Some(ranking) => {
+                (None, ir::ExprKind::Column(column)) => {
                     let slot = self
                         .rankings
                         .lock()
                         .expect("no panic while locked")
-                        .entry(ranking)
+                        .entry((from.table, column.clone(), top))
                         .or_default()
                         .clone();
                     let sorted = slot.get_or_init(|| {
-                        let mut all = candidates(top, key_count, &qualifying, row_key, values);
+                        let mut all = best();
                         all.par_sort_unstable();
                         all
                     });
                     keep_best(rank, Cow::Borrowed(sorted), true, key_count)
                 }
-                None => {
-                    let found = candidates(top, key_count, &qualifying, row_key, values);
-                    keep_best(rank, Cow::Owned(found), false, key_count)
-                }
+                _ => keep_best(rank, Cow::Owned(best()), false, key_count),
             };
         }
 
-        let mut members = Bits::new(self.universe.len());
-        for (key, _) in local.iter().enumerate().filter(|(_, &member)| member) {
-            members.set(map[key] as usize);
-        }
+        let members = if self.universe.len() == key_count && self.universe.is_shared() {
+            local.clone()
+        } else {
+            let mut members = Bits::new(self.universe.len());
+            for key in local.iter() {
+                members.set(map[key] as usize);
+            }
+            members
+        };
         let rows = (!from.select.is_empty()).then(|| {
-            let row_key = &table.keys.row_key;
-            let mut rows: Vec<u32> = qualifying
-                .into_iter()
-                .filter(|&row| local[row_key[row as usize] as usize])
-                .collect();
+            let member = |&row: &u32| local.contains(row_key[row as usize] as usize);
+            let mut rows: Vec<u32> = match qualifying {
+                Some(rows) => rows.into_iter().filter(member).collect(),
+                None => (0..table.rows as u32).filter(member).collect(),
+            };
             // Stable: rows of one key stay in source order.
             rows.par_sort_by_key(|&row| row_key[row as usize]);
             rows
@@ -521,52 +523,6 @@ fn collect_segments(expr: &TypedExpr, found: &mut Vec<SegmentId>) {
     }
 }
 
-/// The `by` values of the qualifying rows, in row order.
-enum RankValues {
-    None,
-    Number(Vec<f64>),
-    Integer(Vec<i64>),
-}
-
-impl RankValues {
-    fn of(node: &Node<'_>, rows: std::ops::Range<usize>, qualifying: &[u32]) -> RankValues {
-        let start = rows.start;
-        let values = node.eval(rows);
-        let pick = |i: &u32| *i as usize - start;
-        match values {
-            Vector::Number(v) => {
-                RankValues::Number(qualifying.iter().map(|i| v[pick(i)]).collect())
-            }
-            Vector::Integer(v) => {
-                RankValues::Integer(qualifying.iter().map(|i| v[pick(i)]).collect())
-            }
-            Vector::Date(v) => RankValues::Integer(
-                qualifying
-                    .iter()
-                    .map(|i| v[pick(i)])
-                    .map(|d| {
-                        if d == NULL_DATE {
-                            NULL_INT
-                        } else {
-                            i64::from(d)
-                        }
-                    })
-                    .collect(),
-            ),
-            _ => RankValues::Integer(vec![NULL_INT; qualifying.len()]),
-        }
-    }
-
-    fn append(&mut self, other: RankValues) {
-        match (self, other) {
-            (RankValues::Number(a), RankValues::Number(b)) => a.extend(b),
-            (RankValues::Integer(a), RankValues::Integer(b)) => a.extend(b),
-            (this @ RankValues::None, other) => *this = other,
-            _ => {}
-        }
-    }
-}
-
 /// A value's place in best-first order as an unsigned integer: smaller is better. `None`
 /// for null, which ranking drops. `-0` and `0` are one value, as in SQL.
 fn number_rank(value: f64, top: bool) -> Option<u64> {
@@ -586,41 +542,64 @@ fn integer_rank(value: i64, top: bool) -> Option<u64> {
     if value == NULL_INT {
         return None;
     }
+    // Without the null, values map onto 1..=u64::MAX; both directions land below MAX.
     let ascending = (value as u64) ^ (1 << 63);
-    Some(if top { !ascending } else { ascending })
+    Some(if top { !ascending } else { ascending - 1 })
 }
 
-/// Each key that has a non-null value: its best value over its qualifying rows, as a rank
-/// (see [`number_rank`]), with the key id.
-fn candidates(
+/// Each key with a non-null value over its qualifying rows (`None`: every row), with its
+/// best value as a rank (see [`number_rank`]): `(rank, key id)` in key order.
+fn best_per_key(
+    by: &Node<'_>,
+    table: &Table,
+    qualifying: Option<&[u32]>,
     top: bool,
-    key_count: usize,
-    qualifying: &[u32],
-    row_key: &[u32],
-    values: RankValues,
 ) -> Vec<(u64, u32)> {
-    let ranks: Vec<Option<u64>> = match values {
-        RankValues::Number(values) => values.iter().map(|&v| number_rank(v, top)).collect(),
-        RankValues::Integer(values) => values.iter().map(|&v| integer_rank(v, top)).collect(),
-        RankValues::None => Vec::new(),
-    };
-    let mut best: Vec<u64> = vec![u64::MAX; key_count];
-    let mut seen = vec![false; key_count];
-    for (&row, rank) in qualifying.iter().zip(ranks) {
-        let Some(rank) = rank else {
-            continue;
-        };
-        let key = row_key[row as usize] as usize;
-        if !seen[key] || rank < best[key] {
-            best[key] = rank;
-            seen[key] = true;
-        }
-    }
-    best.iter()
-        .zip(&seen)
+    let row_key = &table.keys.row_key;
+    // `u64::MAX` is no rank: the ranks of values stop one short of it.
+    let best: Vec<AtomicU64> = (0..table.keys.len())
+        .map(|_| AtomicU64::new(u64::MAX))
+        .collect();
+    (0..table.rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .for_each(|chunk| {
+            let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
+            let picked: &[u32] = match qualifying {
+                Some(all) => {
+                    let from = all.partition_point(|&row| (row as usize) < rows.start);
+                    let to = all.partition_point(|&row| (row as usize) < rows.end);
+                    &all[from..to]
+                }
+                None => &[],
+            };
+            if qualifying.is_some() && picked.is_empty() {
+                return;
+            }
+            let start = rows.start;
+            let ranks: Vec<Option<u64>> = match by.eval(rows.clone()) {
+                Vector::Number(v) => v.iter().map(|&x| number_rank(x, top)).collect(),
+                Vector::Integer(v) => v.iter().map(|&x| integer_rank(x, top)).collect(),
+                Vector::Date(v) => v
+                    .iter()
+                    .map(|&d| (d != NULL_DATE).then(|| integer_rank(i64::from(d), top))?)
+                    .collect(),
+                _ => return,
+            };
+            let offer = |row: usize| {
+                if let Some(rank) = ranks[row - start] {
+                    best[row_key[row] as usize].fetch_min(rank, AtomicOrdering::Relaxed);
+                }
+            };
+            match qualifying {
+                Some(_) => picked.iter().for_each(|&row| offer(row as usize)),
+                None => rows.for_each(offer),
+            }
+        });
+    best.into_iter()
+        .map(AtomicU64::into_inner)
         .enumerate()
-        .filter(|(_, (_, &seen))| seen)
-        .map(|(key, (&rank, _))| (rank, key as u32))
+        .filter(|&(_, rank)| rank != u64::MAX)
+        .map(|(key, rank)| (rank, key as u32))
         .collect()
 }
 
@@ -632,9 +611,9 @@ fn keep_best(
     mut candidates: Cow<'_, [(u64, u32)]>,
     sorted: bool,
     keys: usize,
-) -> Vec<bool> {
+) -> Bits {
     let keep = rank.amount.keep(candidates.len());
-    let mut kept = vec![false; keys];
+    let mut kept = Bits::new(keys);
     if keep == 0 {
         return kept;
     }
@@ -643,7 +622,7 @@ fn keep_best(
     }
     let (chosen, rest) = candidates.split_at(keep);
     for &(_, key) in chosen {
-        kept[key as usize] = true;
+        kept.set(key as usize);
     }
     if rank.with_ties {
         let last = chosen[keep - 1].0;
@@ -655,7 +634,7 @@ fn keep_best(
             rest.iter().filter(tied).collect()
         };
         for &(_, key) in ties {
-            kept[key as usize] = true;
+            kept.set(key as usize);
         }
     }
     kept
@@ -702,6 +681,10 @@ mod tests {
             .collect();
         assert_eq!(order(&top), [3, 0, 2, 1, 4]);
         assert_eq!(integer_rank(NULL_INT, false), None);
+        // The extremes stay below `u64::MAX`, which stands for "no value".
+        assert_eq!(integer_rank(i64::MAX, false), Some(u64::MAX - 1));
+        assert_eq!(integer_rank(NULL_INT + 1, true), Some(u64::MAX - 1));
+        assert_eq!(integer_rank(NULL_INT + 1, false), Some(0));
     }
 
     #[test]
