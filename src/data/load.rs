@@ -367,16 +367,27 @@ fn parse_header(
 ) -> Result<HeaderLine, Vec<Diagnostic>> {
     let start = if input.starts_with(BOM) { BOM.len() } else { 0 };
     let path = options.display_path;
+    // Points at the start of the file, so that even a file of no bytes is named with a line
+    // and column like every other data error.
+    let no_header = |message: String| {
+        let (file, span) = reporter.excerpt(1, start, start);
+        let help = format!(
+            "a table starts with a header line that names its columns, the key column `{}` \
+             among them",
+            options.key
+        );
+        vec![Diagnostic::new(Code::Data, message)
+            .at(file, span, "expected a header line here")
+            .help(help)]
+    };
     if input.len() == start {
-        let message = format!("`{path}` is empty; expected a header line");
-        return Err(vec![Diagnostic::new(Code::Data, message)]);
+        return Err(no_header(format!("`{path}` is empty")));
     }
     let mut tokenizer = Tokenizer::new(input, start, input.len(), options.delimiter);
     let mut fields: Vec<Field> = Vec::new();
     let mut scratch = Vec::new();
     let Some(record) = tokenizer.next_record(&mut scratch, |_, field| fields.push(field)) else {
-        let message = format!("`{path}` has only empty lines; expected a header line");
-        return Err(vec![Diagnostic::new(Code::Data, message)]);
+        return Err(no_header(format!("`{path}` has only empty lines")));
     };
     let line = 1 + record.line;
     let at = |field: &Field| CellAt {

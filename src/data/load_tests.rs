@@ -316,10 +316,7 @@ fn a_header_without_rows_is_an_empty_table() {
 #[test]
 fn an_empty_file_has_no_header() {
     let errors = Setup::new(&[]).errors("");
-    assert_eq!(
-        errors,
-        [("`t.csv` is empty; expected a header line".to_string(), None)]
-    );
+    assert_eq!(errors, [("`t.csv` is empty".to_string(), Some((1, 1)))]);
     let header = Setup::new(&[]).header("", Some(10));
     let messages: Vec<String> = header
         .err()
@@ -327,7 +324,12 @@ fn an_empty_file_has_no_header() {
         .into_iter()
         .map(|d| d.message)
         .collect();
-    assert_eq!(messages, ["`t.csv` is empty; expected a header line"]);
+    assert_eq!(messages, ["`t.csv` is empty"]);
+    let blank = Setup::new(&[]).errors("\u{feff}\r\n\n");
+    assert_eq!(
+        blank,
+        [("`t.csv` has only empty lines".to_string(), Some((1, 1)))]
+    );
 }
 
 #[test]
