@@ -72,8 +72,14 @@ fn push_cell(out: &mut Vec<u8>, data: &ColumnData, row: usize) {
     }
 }
 
-/// The shortest decimal that reads back as the same number.
+/// The shortest decimal that reads back as the same number; zero is `0` whatever its sign.
 pub fn format_number(value: f64) -> String {
+    // A cell `-0` in a declared number column reads as negative zero, while the same cell
+    // in an inferred column reads as the integer 0. Both are zero and compare equal to `0`,
+    // so they print alike rather than as `-0` in one table and `0` in another.
+    if value == 0.0 {
+        return "0".to_string();
+    }
     format!("{value}")
 }
 
@@ -425,5 +431,7 @@ mod tests {
         assert_eq!(format_number(1234.5), "1234.5");
         assert_eq!(format_number(2.0), "2");
         assert_eq!(format_number(-0.001), "-0.001");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(0.0), "0");
     }
 }
