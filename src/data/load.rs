@@ -276,8 +276,18 @@ fn check_delimiter(options: &LoadOptions<'_>) -> Result<(), Vec<Diagnostic>> {
 }
 
 fn io_error(options: &LoadOptions<'_>, error: &std::io::Error) -> Vec<Diagnostic> {
-    let message = format!("cannot read `{}`: {error}", options.display_path);
-    vec![Diagnostic::new(Code::Io, message)]
+    let path = options.display_path;
+    // The system's "Is a directory" does not say which path is the folder.
+    let message = if options.path.is_dir() {
+        format!("`{path}` is a folder, not a file")
+    } else {
+        format!("cannot read `{path}`: {error}")
+    };
+    let help = format!(
+        "the `path` of table `{}` in segc.toml must name a readable CSV file",
+        options.table
+    );
+    vec![Diagnostic::new(Code::Io, message).help(help)]
 }
 
 /// The whole file. A large file is read in blocks by several threads at once, which

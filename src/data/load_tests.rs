@@ -946,6 +946,24 @@ fn a_missing_file_is_an_io_error() {
 }
 
 #[test]
+fn a_folder_is_named_as_a_folder() {
+    let setup = Setup::new(&[]);
+    let scratch = Scratch::new();
+    let errors = load_table(&setup.options(&scratch.dir), &SourceMap::new())
+        .err()
+        .unwrap_or_default();
+    let messages: Vec<(Code, &str)> = errors
+        .iter()
+        .map(|error| (error.code, error.message.as_str()))
+        .collect();
+    assert_eq!(messages, [(Code::Io, "`t.csv` is a folder, not a file")]);
+    assert_eq!(
+        errors[0].help.as_deref(),
+        Some("the `path` of table `t` in segc.toml must name a readable CSV file")
+    );
+}
+
+#[test]
 fn a_quote_cannot_be_the_delimiter() {
     let mut setup = Setup::new(&[]);
     setup.delimiter = b'"';
