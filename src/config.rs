@@ -94,6 +94,8 @@ pub struct Config {
     pub key: String,
     pub segments: Vec<String>,
     pub output: String,
+    /// Where `output` is set, when segc.toml sets it.
+    pub output_span: Option<Span>,
     /// Days since 1970-01-01 of `as_of`, with its span.
     pub as_of: Option<(i32, Span)>,
     /// Tables in name order.
@@ -247,6 +249,7 @@ fn validate(root: &Path, file: FileId, raw: RawConfig) -> Result<Config, Vec<Dia
             || vec!["segments/**/*.seg".to_string()],
             |globs| globs.into_iter().map(Spanned::into_inner).collect(),
         ),
+        output_span: raw.output.as_ref().map(span_of),
         output: raw
             .output
             .map_or_else(|| "out".to_string(), Spanned::into_inner),
