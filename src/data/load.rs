@@ -457,15 +457,16 @@ fn parse_header(
         match std::str::from_utf8(text) {
             Ok(name) => names.push(name.to_string()),
             Err(_) => {
-                let (file, span) = reporter.excerpt(place, field.start, field.end);
+                let (start, end, label) = reporter.bad_bytes(field.start, field.end);
+                let (file, span) = reporter.excerpt(place, start, end);
                 let message = format!(
                     "column {} of the header of `{path}` is not valid UTF-8",
                     index + 1
                 );
                 errors.push(
                     Diagnostic::new(Code::Data, message)
-                        .at(file, span, "not UTF-8")
-                        .help("save the file as UTF-8"),
+                        .at(file, span, label)
+                        .help(super::report::NOT_UTF8_HELP),
                 );
             }
         }

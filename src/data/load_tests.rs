@@ -519,7 +519,7 @@ fn cells_that_are_not_utf8_are_errors_in_text_columns_and_keys() {
         [
             (
                 "cell in column `s` is not valid UTF-8".to_string(),
-                Some((3, 4))
+                Some((3, 5))
             ),
             (
                 "cell in column `id` is not valid UTF-8".to_string(),
@@ -979,7 +979,7 @@ fn a_header_that_is_not_utf8_is_an_error() {
         errors,
         [(
             "column 2 of the header of `t.csv` is not valid UTF-8".to_string(),
-            Some((1, 4))
+            Some((1, 6))
         )]
     );
 }
