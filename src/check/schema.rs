@@ -188,10 +188,7 @@ fn schema_from_header(
                 table.path_span,
                 "this file's header lacks the key column",
             )
-            .help(format!(
-                "the header has `{}`; set `key` for this table",
-                header.names.join("`, `")
-            )),
+            .help(key_help(table, &header.names)),
         );
     }
     if let (Some(kind), Some(span)) = (table.model, table.model_span) {
@@ -246,4 +243,33 @@ fn schema_from_header(
         },
         problems,
     )
+}
+
+/// What to do about a header without the key column. A header read with the wrong
+/// delimiter is one long name that holds the key; that is worth saying outright.
+fn key_help(table: &TableConfig, names: &[String]) -> String {
+    let other = [';', '\t', '|', ',']
+        .into_iter()
+        .filter(|&d| d != char::from(table.delimiter))
+        .find(|&d| {
+            names
+                .iter()
+                .any(|name| name.split(d).any(|part| part == table.key))
+        });
+    match other {
+        Some(delimiter) => {
+            let (name, written) = match delimiter {
+                '\t' => ("tab".to_string(), "\\t".to_string()),
+                d => (format!("`{d}`"), d.to_string()),
+            };
+            format!(
+                "the header looks {name}-separated; set `delimiter = \"{written}\"` for table `{}`",
+                table.name
+            )
+        }
+        None => format!(
+            "the header has `{}`; set `key` for this table",
+            names.join("`, `")
+        ),
+    }
 }
