@@ -183,12 +183,17 @@ impl Reporter<'_> {
         let rest = self.input.get(at.record..).unwrap_or_default();
         let line_end = memchr(b'\n', rest).map_or(self.input.len(), |i| at.record + i);
         let (file, span) = self.excerpt(line, at.record, line_end);
+        let fields = |count: usize| match count {
+            1 => "1 field".to_string(),
+            _ => format!("{count} fields"),
+        };
         let message = format!(
-            "expected {width} fields, found {found} on line {line} of `{}`",
+            "expected {}, found {found} on line {line} of `{}`",
+            fields(width),
             self.path
         );
         Diagnostic::new(Code::Data, message)
-            .at(file, span, format!("{found} fields"))
+            .at(file, span, fields(found))
             .help(
                 "every row has as many fields as the header; a value that holds the delimiter \
              must be quoted, and a delimiter at the end of a line starts one more field",
