@@ -8,6 +8,7 @@ mod differential;
 mod errors;
 mod evaluation;
 mod formats;
+mod hostile;
 mod lints;
 mod sample;
 
