@@ -503,6 +503,25 @@ fn a_thousands_separator_in_an_undeclared_column_makes_it_text() {
             file("two.csv", "CustomerId\nB\n"),
         ]
     );
+    // So comparing it with a number is a type error, found at `check` from the sample and
+    // at `run` from every row. The `>` of `    where V > 1` is column 13.
+    fs::write(
+        dir.path().join("segments/s.seg"),
+        "segment big {\n    from t\n    where V > 1\n}\n",
+    )
+    .unwrap();
+    let expected = [error(
+        "type-mismatch",
+        "cannot compare a string with an integer",
+        ("segments/s.seg", 3, 13, 3, 14),
+        "string on the left, integer on the right",
+        "put the value in quotes to compare it as text",
+    )];
+    for command in ["check", "run"] {
+        let output = segc(dir.path(), &[command, "--format", "json"]);
+        assert_status(&output, 1);
+        assert_eq!(findings(&output), expected, "{command}");
+    }
 }
 
 #[test]
