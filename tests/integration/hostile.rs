@@ -996,7 +996,7 @@ fn a_setting_of_the_wrong_type_is_an_error_at_its_value() {
             assert_status(&output, 1);
             assert_eq!(
                 findings(&output),
-                [expected.clone()],
+                std::slice::from_ref(&expected),
                 "{command}: {to}{extra}"
             );
         }
