@@ -168,13 +168,13 @@ fn wrong_type(text: &str, at: usize, message: &str) -> Option<WrongType> {
     let (found, expected) = message
         .strip_prefix("invalid type: ")?
         .split_once(", expected ")?;
-    // serde names TOML's arrays and tables after its own data model.
-    let toml_words = |phrase: &str| {
-        phrase
-            .replace("a sequence", "an array")
-            .replace("sequence", "an array")
-            .replace("a map", "a table")
-            .replace("map", "a table")
+    // serde names TOML's arrays and tables after its own data model, and a table of
+    // segc.toml after the Rust struct that reads it.
+    let toml_words = |phrase: &str| match phrase {
+        "sequence" | "a sequence" => "an array".to_string(),
+        "map" | "a map" => "a table".to_string(),
+        struct_name if struct_name.starts_with("struct ") => "a table".to_string(),
+        other => other.to_string(),
     };
     let (mut found, expected) = (toml_words(found), toml_words(expected));
     // TOML's own dates (`as_of = 2024-06-30`, no quotes) reach serde as a table.
@@ -478,4 +478,60 @@ fn validate_table(
         on_bad_value,
         columns,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message and help of the TOML reader's `message` about the value at `needle`.
+    fn reworded(text: &str, needle: &str, message: &str) -> Option<(String, String)> {
+        let at = text.find(needle).expect("the value is in the text");
+        wrong_type(text, at, message).map(|wrong| (wrong.message, wrong.help))
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_setting_in_toml_words() {
+        let text = "output = 5\n\n[tables.t]  # churn\npath = \"t.csv\"\n\
+                    null_values = [\n  \"\",\n  7,\n]\n";
+        assert_eq!(
+            reworded(text, "5", "invalid type: integer `5`, expected a string"),
+            Some((
+                "`output` must be a string, found integer `5`".to_string(),
+                "write it like `output = \"out\"`".to_string()
+            ))
+        );
+        // An item on a line of its own, below its setting.
+        assert_eq!(
+            reworded(text, "7", "invalid type: integer `7`, expected a string"),
+            Some((
+                "an item of `tables.t.null_values` must be a string, found integer `7`".to_string(),
+                "write it like `null_values = [\"\", \"NA\"]`".to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn serde_words_become_toml_words() {
+        let text = "[tables]\nt = [1]\n";
+        assert_eq!(
+            reworded(
+                text,
+                "[1]",
+                "invalid type: sequence, expected struct RawTable"
+            ),
+            Some((
+                "`tables.t` must be a table, found an array".to_string(),
+                "see the `segc.toml` section of the README".to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn other_messages_are_left_to_the_toml_reader() {
+        assert_eq!(
+            reworded("modle = 1\n", "modle", "unknown field `modle`"),
+            None
+        );
+    }
 }
