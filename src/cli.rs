@@ -1,13 +1,14 @@
 //! The command line: arguments become a validated request, the request runs the stages,
 //! and the outcome becomes an exit status.
 
-use std::cell::OnceCell;
 use std::ffi::OsStr;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
 
 use crate::check::schema::{HeaderMode, TableInputs};
 use crate::check::{self, ir::Program, TableSchema};
@@ -16,10 +17,13 @@ use crate::data::{self, parse_date, Table};
 use crate::diag::render::{self, Format, HumanStyle, Options};
 use crate::diag::{Code, Diagnostic, Level};
 use crate::eval;
+use crate::fmt;
 use crate::output;
 use crate::plan;
+use crate::progress::Progress;
 use crate::project::{self, OpenError, Project};
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax;
 
 /// Rows read from each table by `segc check` to infer the types of undeclared columns.
 const CHECK_SAMPLE_ROWS: usize = 10_000;
@@ -84,6 +88,14 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// Rewrite segment files in the canonical layout, keeping every comment.
+    Fmt {
+        /// Segment files or folders to format (default: the project's globs).
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Runs segc with the process arguments; returns the exit status.
@@ -115,7 +127,8 @@ pub fn main() -> i32 {
         format,
         verbose: cli.verbose,
         sources: SourceMap::new(),
-        root: OnceCell::new(),
+        root: OnceLock::new(),
+        progress: OnceLock::new(),
     };
     match cli.command {
         Command::Check { paths, deny } => session.check(&start, &paths, deny.is_some()),
@@ -134,6 +147,7 @@ pub fn main() -> i32 {
             }
             session.run(&start, &only, out.as_deref(), as_of.as_deref())
         }
+        Command::Fmt { paths, check } => session.fmt(&start, &paths, check),
     }
 }
 
@@ -142,7 +156,9 @@ struct Session {
     verbose: bool,
     sources: SourceMap,
     /// The project folder, once found.
-    root: OnceCell<PathBuf>,
+    root: OnceLock<PathBuf>,
+    /// The bar while tables load and outputs are written, once a run has started loading.
+    progress: OnceLock<Progress>,
 }
 
 impl Session {
@@ -156,6 +172,9 @@ impl Session {
     ///
     /// Each command reports once, at its end, so that SARIF's single log holds everything.
     fn report(&self, mut diagnostics: Vec<Diagnostic>) -> bool {
+        if let Some(progress) = self.progress.get() {
+            progress.finish();
+        }
         render::sort(&mut diagnostics, &self.sources);
         let color = use_color(
             std::io::stderr().is_terminal(),
@@ -196,18 +215,20 @@ impl Session {
     }
 
     fn open(&self, start: &Path, paths: &[PathBuf]) -> Result<(Project, Vec<Diagnostic>), i32> {
-        let Some(root) = crate::config::find_root(start) else {
-            eprintln!(
-                "error: no `segc.toml` in `{}` or any parent folder\n  help: run segc inside a \
-                 project, or name one with `-C DIR`",
-                start.display()
-            );
-            return Err(2);
-        };
-        // SARIF's base URI for relative paths must be absolute.
-        let absolute = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        let root = project_root(start)?;
+        self.set_root(&root);
+        self.opened(project::open(&root, paths, &self.sources))
+    }
+
+    /// Remembers the project root: SARIF's base URI for relative paths must be absolute.
+    fn set_root(&self, root: &Path) {
+        let absolute = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let _ = self.root.set(absolute);
-        match project::open(&root, paths, &self.sources) {
+    }
+
+    /// Reports why a project could not be opened; returns the exit status.
+    fn opened<T>(&self, result: Result<T, OpenError>) -> Result<T, i32> {
+        match result {
             Ok(opened) => Ok(opened),
             Err(OpenError::NotFound(dir)) => {
                 eprintln!("error: no `segc.toml` in `{}`", dir.display());
@@ -386,7 +407,14 @@ impl Session {
             as_of_days,
         );
         let out_dir = out.map_or_else(|| config.resolve(&config.output), Path::to_path_buf);
-        if let Err(error) = output::write(&out_dir, &outputs) {
+        if let Some(progress) = self.progress.get() {
+            progress.writing(outputs.files.len());
+        }
+        let written = output::write(&out_dir, &outputs);
+        if let Some(progress) = self.progress.get() {
+            progress.finish();
+        }
+        if let Err(error) = written {
             // The folder comes from segc.toml's `output` unless `--out` named it.
             let place = out.is_none().then_some(config.output_span).flatten();
             findings.push(write_error(config, place, &error));
@@ -459,6 +487,88 @@ impl Session {
         i32::from(failed)
     }
 
+    /// `segc fmt`: formats the named files, or the project's, in place or, with `check`,
+    /// lists those that would change. A file that does not parse is reported, never written.
+    fn fmt(&self, start: &Path, paths: &[PathBuf], check: bool) -> i32 {
+        let (targets, mut problems) = if paths.is_empty() {
+            let root = match project_root(start) {
+                Ok(root) => root,
+                Err(status) => return status,
+            };
+            self.set_root(&root);
+            match self.opened(project::seg_files(&root, &self.sources)) {
+                Ok(found) => found,
+                Err(status) => return status,
+            }
+        } else {
+            let mut problems = Vec::new();
+            let targets = project::named_seg_files(start, paths, &mut problems);
+            (targets, problems)
+        };
+
+        let texts: Vec<std::io::Result<String>> = targets
+            .par_iter()
+            .map(|(_, path)| std::fs::read_to_string(path))
+            .collect();
+        let mut files = Vec::new();
+        for ((name, path), text) in targets.iter().zip(texts) {
+            match text {
+                Ok(text) => files.push((self.sources.add(name.as_str(), text), name, path)),
+                Err(error) => problems.push(Diagnostic::new(
+                    Code::Io,
+                    format!("cannot read `{name}`: {error}"),
+                )),
+            }
+        }
+        let formatted: Vec<Result<Option<String>, Refusal>> = files
+            .par_iter()
+            .map(|(file, _, _)| reformat(*file, &self.sources.text(*file)))
+            .collect();
+
+        let mut changed = 0;
+        let mut broken = false;
+        for ((_, name, path), result) in files.iter().zip(formatted) {
+            let text = match result {
+                Ok(Some(text)) => text,
+                Ok(None) => continue,
+                Err(Refusal::Syntax(problem)) => {
+                    problems.push(problem);
+                    continue;
+                }
+                Err(Refusal::Unsafe) => {
+                    eprintln!(
+                        "segc: internal error: the formatted text of `{name}` would not mean \
+                         what the file means"
+                    );
+                    eprintln!("This is a bug in segc. `{name}` was left as it was.");
+                    broken = true;
+                    continue;
+                }
+            };
+            changed += 1;
+            if check {
+                println!("{name}");
+            } else if let Err(error) = rewrite(path, &text) {
+                problems.push(Diagnostic::new(
+                    Code::Io,
+                    format!("cannot write `{name}`: {error}"),
+                ));
+            }
+        }
+        self.log(format!(
+            "{} of {} files {}",
+            changed,
+            files.len(),
+            if check { "would change" } else { "rewritten" }
+        ));
+        let failed = self.report(problems);
+        if broken {
+            2
+        } else {
+            i32::from(failed || (check && changed > 0))
+        }
+    }
+
     fn load(
         &self,
         config: &Config,
@@ -481,14 +591,27 @@ impl Session {
             .iter()
             .map(|(index, inputs, columns)| inputs.options(&config.tables[*index], columns))
             .collect();
-        let progress = std::io::stderr().is_terminal() && self.format == Format::Human;
-        if progress {
-            eprint!("loading {} tables…\r", options.len());
-        }
-        let loaded = data::load_tables(&options, &self.sources);
-        if progress {
-            eprint!("{:40}\r", "");
-        }
+        let sizes: Vec<u64> = options
+            .iter()
+            .map(|o| std::fs::metadata(o.path).map_or(0, |m| m.len()))
+            .collect();
+        let shown = std::io::stderr().is_terminal() && self.format == Format::Human;
+        self.progress
+            .set(Progress::loading(sizes.iter().sum(), shown))
+            .ok();
+        let progress = self.progress.get().expect("set above");
+        // One table at a time: each load keeps every core busy, and a table's file buffer
+        // and sorting scratch are freed before the next table needs its own.
+        let loaded: Vec<_> = options
+            .iter()
+            .zip(&sizes)
+            .map(|(options, &size)| {
+                progress.table(options.display_path);
+                let table = data::load_table(options, &self.sources);
+                progress.advance(size);
+                table
+            })
+            .collect();
         let mut tables: Vec<Option<Table>> = vec![None; config.tables.len()];
         let mut problems = Vec::new();
         for ((index, _, _), result) in inputs.iter().zip(loaded) {
@@ -512,6 +635,70 @@ impl Session {
             Err(problems)
         }
     }
+}
+
+/// The folder of the project `start` lies in, or the exit status after saying there is none.
+fn project_root(start: &Path) -> Result<PathBuf, i32> {
+    crate::config::find_root(start).ok_or_else(|| {
+        eprintln!(
+            "error: no `segc.toml` in `{}` or any parent folder\n  help: run segc inside a \
+             project, or name one with `-C DIR`",
+            start.display()
+        );
+        2
+    })
+}
+
+/// Why `segc fmt` leaves a file alone.
+enum Refusal {
+    /// The file does not parse.
+    Syntax(Diagnostic),
+    /// The formatted text would parse to something else: a bug in the formatter.
+    Unsafe,
+}
+
+/// The canonical text of one file, or `None` when it is already canonical.
+///
+/// The result is parsed again and compared with the original before anything is written:
+/// a formatter bug must show up as an error, never as a changed segment.
+fn reformat(file: FileId, text: &str) -> Result<Option<String>, Refusal> {
+    let parsed = syntax::parse_file(file, text).map_err(Refusal::Syntax)?;
+    let formatted = fmt::format_file(text, &parsed);
+    if formatted == text {
+        return Ok(None);
+    }
+    let reparsed = syntax::parse_file(file, &formatted).map_err(|_| Refusal::Unsafe)?;
+    let stable = fmt::format_file(&formatted, &reparsed) == formatted;
+    if !stable || !fmt::same_meaning(&parsed, &reparsed) {
+        return Err(Refusal::Unsafe);
+    }
+    Ok(Some(formatted))
+}
+
+/// Replaces the file at `path` with `text`: written beside it under a temporary name, then
+/// renamed over it, so that an interrupted run leaves the old file or the new one, whole.
+///
+/// A symbolic link is followed, so that the link stays a link, and the file keeps its
+/// permissions.
+fn rewrite(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let permissions = std::fs::metadata(&target)?.permissions();
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = target.with_file_name(format!(".{name}.segc-fmt-{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.set_permissions(permissions)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &target)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// Schemas of every table from its header (and, with a sample, its first rows).

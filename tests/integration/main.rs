@@ -7,6 +7,7 @@
 mod differential;
 mod errors;
 mod evaluation;
+mod fmt;
 mod formats;
 mod hostile;
 mod lints;
