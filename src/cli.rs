@@ -22,7 +22,7 @@ use crate::output;
 use crate::plan;
 use crate::progress::Progress;
 use crate::project::{self, OpenError, Project};
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceMap, Span};
 use crate::syntax;
 
 /// Rows read from each table by `segc check` to infer the types of undeclared columns.
@@ -415,13 +415,9 @@ impl Session {
             progress.finish();
         }
         if let Err(error) = written {
-            findings.push(
-                Diagnostic::new(
-                    Code::Io,
-                    format!("cannot write to `{}`: {error}", out_dir.display()),
-                )
-                .help("check that the output folder is writable; previous outputs are untouched"),
-            );
+            // The folder comes from segc.toml's `output` unless `--out` named it.
+            let place = out.is_none().then_some(config.output_span).flatten();
+            findings.push(write_error(config, place, &error));
             self.report(apply_levels(config, findings));
             return 1;
         }
@@ -737,6 +733,39 @@ fn schemas_of_loaded(headers: &[TableSchema], tables: &[Option<Table>]) -> Vec<T
             schema
         })
         .collect()
+}
+
+/// The report of outputs that could not be written; `place` is `output` in segc.toml.
+fn write_error(config: &Config, place: Option<Span>, error: &output::WriteError) -> Diagnostic {
+    let shown = |path: &Path| project::display_name(&config.root, path);
+    let (message, label, help) = match error {
+        output::WriteError::NotAFolder(path) => (
+            format!("the output path `{}` is not a folder", shown(path)),
+            "something other than a folder has this path",
+            "move it away, or write elsewhere with `output` in segc.toml or `--out DIR`; \
+             nothing was written"
+                .to_string(),
+        ),
+        output::WriteError::FolderInTheWay(path) => (
+            format!("a folder has the path of the output `{}`", shown(path)),
+            "outputs are written into this folder",
+            format!(
+                "remove or rename the folder `{}`; nothing was written, so the previous \
+                 outputs are whole",
+                shown(path)
+            ),
+        ),
+        output::WriteError::Io { path, error } => (
+            format!("cannot write `{}`: {error}", shown(path)),
+            "outputs are written into this folder",
+            "check that the output folder is writable".to_string(),
+        ),
+    };
+    let diagnostic = Diagnostic::new(Code::Io, message).help(help);
+    match place {
+        Some(span) => diagnostic.at(config.file, span, label),
+        None => diagnostic,
+    }
 }
 
 /// Applies `[lints]`: drops allowed findings, raises denied ones to errors.

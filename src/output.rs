@@ -72,8 +72,14 @@ fn push_cell(out: &mut Vec<u8>, data: &ColumnData, row: usize) {
     }
 }
 
-/// The shortest decimal that reads back as the same number.
+/// The shortest decimal that reads back as the same number; zero is `0` whatever its sign.
 pub fn format_number(value: f64) -> String {
+    // A cell `-0` in a declared number column reads as negative zero, while the same cell
+    // in an inferred column reads as the integer 0. Both are zero and compare equal to `0`,
+    // so they print alike rather than as `-0` in one table and `0` in another.
+    if value == 0.0 {
+        return "0".to_string();
+    }
     format!("{value}")
 }
 
@@ -305,31 +311,87 @@ pub fn build(
 }
 
 /// Writes the outputs into `dir` through temporary files, then renames them into place.
-pub fn write(dir: &Path, outputs: &Outputs) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
+pub fn write(dir: &Path, outputs: &Outputs) -> Result<(), WriteError> {
+    // `create_dir_all` on a path that a file holds fails with "File exists", which reads as
+    // if the folder were there.
+    if dir.exists() && !dir.is_dir() {
+        return Err(WriteError::NotAFolder(dir.to_path_buf()));
+    }
+    fs::create_dir_all(dir).map_err(|error| WriteError::Io {
+        path: dir.to_path_buf(),
+        error,
+    })?;
+    // Renaming a file onto a folder fails. Finding that before anything is renamed keeps the
+    // previous outputs whole rather than half replaced.
+    if let Some((name, _)) = outputs
+        .files
+        .iter()
+        .find(|(name, _)| dir.join(name).is_dir())
+    {
+        return Err(WriteError::FolderInTheWay(dir.join(name)));
+    }
     let temporary = |name: &str| dir.join(format!(".{name}.segc-{}.tmp", std::process::id()));
-    let written: Vec<std::io::Result<PathBuf>> = outputs
+    let written: Vec<Result<PathBuf, WriteError>> = outputs
         .files
         .par_iter()
         .map(|(name, bytes)| {
             let path = temporary(name);
-            let mut file = fs::File::create(&path)?;
-            file.write_all(bytes)?;
+            let failed = |error| WriteError::Io {
+                path: dir.join(name),
+                error,
+            };
+            let mut file = fs::File::create(&path).map_err(failed)?;
+            if let Err(error) = file.write_all(bytes) {
+                let _ = fs::remove_file(&path);
+                return Err(failed(error));
+            }
             file.sync_all().ok();
             Ok(path)
         })
         .collect();
-    if let Some(error) = written.iter().find_map(|r| r.as_ref().err()) {
-        let message = error.to_string();
-        for path in written.iter().flatten() {
+    let mut first_error = None;
+    let mut temporaries = Vec::new();
+    for result in written {
+        match result {
+            Ok(path) => temporaries.push(path),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    if let Some(error) = first_error {
+        for path in temporaries {
             let _ = fs::remove_file(path);
         }
-        return Err(std::io::Error::other(message));
+        return Err(error);
     }
-    for (name, _) in &outputs.files {
-        fs::rename(temporary(name), dir.join(name))?;
+    for (index, (name, _)) in outputs.files.iter().enumerate() {
+        if let Err(error) = fs::rename(temporary(name), dir.join(name)) {
+            // No temporary file is left behind in the user's folder.
+            for (later, _) in &outputs.files[index..] {
+                let _ = fs::remove_file(temporary(later));
+            }
+            return Err(WriteError::Io {
+                path: dir.join(name),
+                error,
+            });
+        }
     }
     Ok(())
+}
+
+/// Why the outputs could not be written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// Something other than a folder has the output folder's path.
+    NotAFolder(PathBuf),
+    /// A folder has the path of an output file.
+    FolderInTheWay(PathBuf),
+    /// Creating, writing or renaming the file at `path` failed.
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// The table printed on the terminal after a run.
@@ -425,5 +487,7 @@ mod tests {
         assert_eq!(format_number(1234.5), "1234.5");
         assert_eq!(format_number(2.0), "2");
         assert_eq!(format_number(-0.001), "-0.001");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(0.0), "0");
     }
 }

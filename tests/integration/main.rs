@@ -9,6 +9,7 @@ mod errors;
 mod evaluation;
 mod fmt;
 mod formats;
+mod hostile;
 mod lints;
 mod sample;
 
