@@ -263,6 +263,23 @@ impl Session {
             project.config.as_of = Some((days, span));
         }
         let config = &project.config;
+
+        // The lock comes first, as soon as the output folder is known: a second run on the
+        // same folder stops here, before loading anything.
+        let out_dir = out.map_or_else(|| config.resolve(&config.output), Path::to_path_buf);
+        let folder = match output::OutputFolder::claim(&out_dir) {
+            Ok(folder) => folder,
+            Err(error) => {
+                self.report(vec![folder_problem(&error)]);
+                return 1;
+            }
+        };
+        self.log(format!(
+            "locked the output folder `{}`",
+            folder.path().display()
+        ));
+        folder.notes().iter().for_each(|note| self.log(note));
+
         if diagnostics.iter().any(Diagnostic::is_error) {
             self.report(apply_levels(config, diagnostics));
             return 1;
@@ -350,6 +367,7 @@ impl Session {
             eval_started.elapsed().as_secs_f64() * 1e3
         ));
 
+        let build_started = Instant::now();
         let outputs = output::build(
             program,
             config,
@@ -359,17 +377,27 @@ impl Session {
             &self.sources,
             as_of_days,
         );
-        let out_dir = out.map_or_else(|| config.resolve(&config.output), Path::to_path_buf);
-        if let Err(error) = output::write(&out_dir, &outputs) {
-            findings.push(
-                Diagnostic::new(
-                    Code::Io,
-                    format!("cannot write to `{}`: {error}", out_dir.display()),
-                )
-                .help("check that the output folder is writable; previous outputs are untouched"),
-            );
-            self.report(apply_levels(config, findings));
-            return 1;
+        self.log(format!(
+            "built {} files in {:.1} ms",
+            outputs.files.len(),
+            build_started.elapsed().as_secs_f64() * 1e3
+        ));
+        let write_started = Instant::now();
+        match folder.publish(&outputs, &|line| self.log(line)) {
+            Ok(method) => self.log(format!(
+                "{} in {:.1} ms",
+                match method {
+                    output::Method::Exchanged => "exchanged the staging and output folders",
+                    output::Method::Created => "renamed the staging folder to the output folder",
+                    output::Method::PerFile { .. } => "renamed the outputs into place one by one",
+                },
+                write_started.elapsed().as_secs_f64() * 1e3
+            )),
+            Err(error) => {
+                findings.push(folder_problem(&error));
+                self.report(apply_levels(config, findings));
+                return 1;
+            }
         }
 
         for &id in &plan.outputs {
@@ -522,6 +550,11 @@ fn schemas_of_loaded(headers: &[TableSchema], tables: &[Option<Table>]) -> Vec<T
             schema
         })
         .collect()
+}
+
+/// The report of an output folder that cannot be claimed or written.
+fn folder_problem(error: &output::FolderError) -> Diagnostic {
+    Diagnostic::new(Code::Io, error.to_string()).help(error.help())
 }
 
 /// Applies `[lints]`: drops allowed findings, raises denied ones to errors.
