@@ -7,6 +7,9 @@
 mod differential;
 mod errors;
 mod evaluation;
+// Other systems replace outputs file by file, which a kill can leave half done.
+#[cfg(target_os = "linux")]
+mod interrupt;
 mod lints;
 mod sample;
 
