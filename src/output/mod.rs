@@ -91,7 +91,7 @@ pub fn segment_csv(
     let Some(result) = &evaluation.results[id] else {
         return Vec::new();
     };
-    let keys = &evaluation.universe.keys;
+    let universe = &evaluation.universe;
     let mut out = Vec::with_capacity(result.count * 12 + 64);
     let (key_column, from_table) = match &segment.source {
         Source::From(from) => {
@@ -156,7 +156,7 @@ pub fn segment_csv(
         }
         _ => {
             for (index, id) in result.members.iter().enumerate() {
-                push_field(&mut out, keys[id]);
+                push_field(&mut out, universe.key(id));
                 if group_names.is_some() {
                     out.push(b',');
                     push_field(&mut out, group_of(index));

@@ -7,6 +7,8 @@
 mod differential;
 mod errors;
 mod evaluation;
+mod fmt;
+mod formats;
 // Other systems replace outputs file by file, which a kill can leave half done.
 #[cfg(target_os = "linux")]
 mod interrupt;
