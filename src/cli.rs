@@ -22,7 +22,7 @@ use crate::output;
 use crate::plan;
 use crate::progress::Progress;
 use crate::project::{self, OpenError, Project};
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceMap};
 use crate::syntax;
 
 /// Rows read from each table by `segc check` to infer the types of undeclared columns.
@@ -310,6 +310,23 @@ impl Session {
             project.config.as_of = Some((days, span));
         }
         let config = &project.config;
+
+        // The lock comes first, as soon as the output folder is known: a second run on the
+        // same folder stops here, before loading anything.
+        let out_dir = out.map_or_else(|| config.resolve(&config.output), Path::to_path_buf);
+        let folder = match output::OutputFolder::claim(&out_dir) {
+            Ok(folder) => folder,
+            Err(error) => {
+                self.report(vec![folder_problem(config, out, &error)]);
+                return 1;
+            }
+        };
+        self.log(format!(
+            "locked the output folder `{}`",
+            folder.path().display()
+        ));
+        folder.notes().iter().for_each(|note| self.log(note));
+
         if diagnostics.iter().any(Diagnostic::is_error) {
             self.report(apply_levels(config, diagnostics));
             return 1;
@@ -397,6 +414,7 @@ impl Session {
             eval_started.elapsed().as_secs_f64() * 1e3
         ));
 
+        let build_started = Instant::now();
         let outputs = output::build(
             program,
             config,
@@ -406,20 +424,34 @@ impl Session {
             &self.sources,
             as_of_days,
         );
-        let out_dir = out.map_or_else(|| config.resolve(&config.output), Path::to_path_buf);
+        self.log(format!(
+            "built {} files in {:.1} ms",
+            outputs.files.len(),
+            build_started.elapsed().as_secs_f64() * 1e3
+        ));
         if let Some(progress) = self.progress.get() {
             progress.writing(outputs.files.len());
         }
-        let written = output::write(&out_dir, &outputs);
+        let write_started = Instant::now();
+        let published = folder.publish(&outputs, &|line| self.log(line));
         if let Some(progress) = self.progress.get() {
             progress.finish();
         }
-        if let Err(error) = written {
-            // The folder comes from segc.toml's `output` unless `--out` named it.
-            let place = out.is_none().then_some(config.output_span).flatten();
-            findings.push(write_error(config, place, &error));
-            self.report(apply_levels(config, findings));
-            return 1;
+        match published {
+            Ok(method) => self.log(format!(
+                "{} in {:.1} ms",
+                match method {
+                    output::Method::Exchanged => "exchanged the staging and output folders",
+                    output::Method::Created => "renamed the staging folder to the output folder",
+                    output::Method::PerFile { .. } => "renamed the outputs into place one by one",
+                },
+                write_started.elapsed().as_secs_f64() * 1e3
+            )),
+            Err(error) => {
+                findings.push(folder_problem(config, out, &error));
+                self.report(apply_levels(config, findings));
+                return 1;
+            }
         }
 
         for &id in &plan.outputs {
@@ -735,36 +767,52 @@ fn schemas_of_loaded(headers: &[TableSchema], tables: &[Option<Table>]) -> Vec<T
         .collect()
 }
 
-/// The report of outputs that could not be written; `place` is `output` in segc.toml.
-fn write_error(config: &Config, place: Option<Span>, error: &output::WriteError) -> Diagnostic {
+/// The report of an output folder that cannot be claimed or written; it points at `output`
+/// in segc.toml unless `--out` named the folder.
+fn folder_problem(config: &Config, out: Option<&Path>, error: &output::FolderError) -> Diagnostic {
+    use output::FolderError;
     let shown = |path: &Path| project::display_name(&config.root, path);
     let (message, label, help) = match error {
-        output::WriteError::NotAFolder(path) => (
+        FolderError::Busy { dir, lock } => (
+            format!(
+                "output folder `{}` is in use by another `segc run`",
+                shown(dir)
+            ),
+            "the output folder",
+            format!(
+                "wait for that run to finish, or write elsewhere with `--out DIR`; the run \
+                 holds a lock on `{}`",
+                shown(lock)
+            ),
+        ),
+        FolderError::Subfolder { dir, entry } => {
+            let inside = shown(&dir.join(entry));
+            (
+                format!(
+                    "the output folder `{}` holds a folder, `{inside}`",
+                    shown(dir)
+                ),
+                "the output folder",
+                format!(
+                    "`segc run` replaces the output folder as a whole and carries over files \
+                     only; move `{inside}` elsewhere, or write elsewhere with `--out DIR`; \
+                     nothing was written"
+                ),
+            )
+        }
+        FolderError::NotAFolder(path) => (
             format!("the output path `{}` is not a folder", shown(path)),
             "something other than a folder has this path",
             "move it away, or write elsewhere with `output` in segc.toml or `--out DIR`; \
              nothing was written"
                 .to_string(),
         ),
-        output::WriteError::FolderInTheWay(path) => (
-            format!("a folder has the path of the output `{}`", shown(path)),
-            "outputs are written into this folder",
-            format!(
-                "remove or rename the folder `{}`; nothing was written, so the previous \
-                 outputs are whole",
-                shown(path)
-            ),
-        ),
-        output::WriteError::Io { path, error } => (
-            format!("cannot write `{}`: {error}", shown(path)),
-            "outputs are written into this folder",
-            "check that the output folder is writable".to_string(),
-        ),
+        FolderError::Io { .. } => (error.to_string(), "the output folder", error.help()),
     };
     let diagnostic = Diagnostic::new(Code::Io, message).help(help);
-    match place {
-        Some(span) => diagnostic.at(config.file, span, label),
-        None => diagnostic,
+    match (out, config.output_span) {
+        (None, Some(span)) => diagnostic.at(config.file, span, label),
+        _ => diagnostic,
     }
 }
 

@@ -1166,11 +1166,11 @@ fn tiny_chunks_load_the_same_table_as_one_chunk() {
             let mut cell = || cells[noise.next() as usize % cells.len()];
             let (id, a, b, c) = (cell(), cell(), cell(), cell());
             contents.push_str(&format!("k{id},{a},{b},{c}"));
-            if noise.next() % 50 == 0 {
+            if noise.next().is_multiple_of(50) {
                 contents.push_str(",extra");
             }
             contents.push('\n');
-            if noise.next() % 7 == 0 {
+            if noise.next().is_multiple_of(7) {
                 contents.push('\n');
             }
         }

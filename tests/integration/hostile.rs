@@ -916,11 +916,12 @@ fn a_folder_in_the_way_of_an_output_stops_the_run_before_anything_is_written() {
         findings(&output),
         [error(
             "io",
-            "a folder has the path of the output `out/more.csv`",
+            "the output folder `out` holds a folder, `out/more.csv`",
             OUTPUT_PLACE,
-            "outputs are written into this folder",
-            "remove or rename the folder `out/more.csv`; nothing was written, so the previous \
-             outputs are whole",
+            "the output folder",
+            "`segc run` replaces the output folder as a whole and carries over files only; \
+             move `out/more.csv` elsewhere, or write elsewhere with `--out DIR`; nothing was \
+             written",
         )]
     );
     assert_eq!(snapshot(dir.path()), before);

@@ -10,6 +10,9 @@ mod evaluation;
 mod fmt;
 mod formats;
 mod hostile;
+// Other systems replace outputs file by file, which a kill can leave half done.
+#[cfg(target_os = "linux")]
+mod interrupt;
 mod lints;
 mod sample;
 

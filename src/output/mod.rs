@@ -1,17 +1,19 @@
 //! The output stage: member lists, `summary.json` and the terminal summary.
 //!
-//! Every file is first written under a temporary name in the output folder, and renamed
-//! into place only once all of them are complete, `summary.json` last: a run that fails
-//! or is interrupted before that leaves the previous outputs whole.
+//! [`build`] makes every file in memory; [`OutputFolder`] (in `folder`) locks the output
+//! folder for the run and replaces its contents with the new files as one step, so that a
+//! run that fails or is killed leaves the previous outputs whole.
+
+mod folder;
 
 use std::fmt::Write as _;
-use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use md5::{Digest, Md5};
 use rayon::prelude::*;
 use serde::Serialize;
+
+pub use folder::{FolderError, Method, OutputFolder};
 
 use crate::check::ir::{ExpectTest, Program, SegmentId, Source};
 use crate::config::Config;
@@ -184,6 +186,9 @@ struct SegmentSummary<'a> {
     name: &'a str,
     file: String,
     output: String,
+    /// The size of the output file, with `md5`, to tell which run wrote a file.
+    bytes: usize,
+    md5: String,
     source: String,
     members: usize,
     source_keys: usize,
@@ -239,7 +244,18 @@ pub fn source_text(config: &Config, program: &Program, id: SegmentId) -> String 
 
 /// Everything a run writes, ready to go to disk.
 pub struct Outputs {
+    /// File names in the output folder and their bytes, `summary.json` last.
     pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The lower-case hex MD5 digest of `bytes`.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 /// Builds every output file in memory, in parallel, in a fixed order.
@@ -253,23 +269,28 @@ pub fn build(
     sources: &SourceMap,
     as_of: Option<i32>,
 ) -> Outputs {
-    let mut files: Vec<(String, Vec<u8>)> = outputs
+    let built: Vec<(String, Vec<u8>, String)> = outputs
         .par_iter()
         .map(|&id| {
             let name = format!("{}.csv", program.segments[id].name);
-            (name, segment_csv(program, config, tables, evaluation, id))
+            let bytes = segment_csv(program, config, tables, evaluation, id);
+            let digest = md5_hex(&bytes);
+            (name, bytes, digest)
         })
         .collect();
 
     let segments = outputs
         .iter()
-        .filter_map(|&id| {
+        .zip(&built)
+        .filter_map(|(&id, (output, bytes, digest))| {
             let result = evaluation.results[id].as_ref()?;
             let segment = &program.segments[id];
             Some(SegmentSummary {
                 name: &segment.name,
                 file: sources.name(segment.file),
-                output: format!("{}.csv", segment.name),
+                output: output.clone(),
+                bytes: bytes.len(),
+                md5: digest.clone(),
                 source: source_text(config, program, id),
                 members: result.count,
                 source_keys: result.denominator,
@@ -306,92 +327,12 @@ pub fn build(
     };
     let mut json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
     json.push(b'\n');
+    let mut files: Vec<(String, Vec<u8>)> = built
+        .into_iter()
+        .map(|(name, bytes, _)| (name, bytes))
+        .collect();
     files.push(("summary.json".to_string(), json));
     Outputs { files }
-}
-
-/// Writes the outputs into `dir` through temporary files, then renames them into place.
-pub fn write(dir: &Path, outputs: &Outputs) -> Result<(), WriteError> {
-    // `create_dir_all` on a path that a file holds fails with "File exists", which reads as
-    // if the folder were there.
-    if dir.exists() && !dir.is_dir() {
-        return Err(WriteError::NotAFolder(dir.to_path_buf()));
-    }
-    fs::create_dir_all(dir).map_err(|error| WriteError::Io {
-        path: dir.to_path_buf(),
-        error,
-    })?;
-    // Renaming a file onto a folder fails. Finding that before anything is renamed keeps the
-    // previous outputs whole rather than half replaced.
-    if let Some((name, _)) = outputs
-        .files
-        .iter()
-        .find(|(name, _)| dir.join(name).is_dir())
-    {
-        return Err(WriteError::FolderInTheWay(dir.join(name)));
-    }
-    let temporary = |name: &str| dir.join(format!(".{name}.segc-{}.tmp", std::process::id()));
-    let written: Vec<Result<PathBuf, WriteError>> = outputs
-        .files
-        .par_iter()
-        .map(|(name, bytes)| {
-            let path = temporary(name);
-            let failed = |error| WriteError::Io {
-                path: dir.join(name),
-                error,
-            };
-            let mut file = fs::File::create(&path).map_err(failed)?;
-            if let Err(error) = file.write_all(bytes) {
-                let _ = fs::remove_file(&path);
-                return Err(failed(error));
-            }
-            file.sync_all().ok();
-            Ok(path)
-        })
-        .collect();
-    let mut first_error = None;
-    let mut temporaries = Vec::new();
-    for result in written {
-        match result {
-            Ok(path) => temporaries.push(path),
-            Err(error) => {
-                first_error.get_or_insert(error);
-            }
-        }
-    }
-    if let Some(error) = first_error {
-        for path in temporaries {
-            let _ = fs::remove_file(path);
-        }
-        return Err(error);
-    }
-    for (index, (name, _)) in outputs.files.iter().enumerate() {
-        if let Err(error) = fs::rename(temporary(name), dir.join(name)) {
-            // No temporary file is left behind in the user's folder.
-            for (later, _) in &outputs.files[index..] {
-                let _ = fs::remove_file(temporary(later));
-            }
-            return Err(WriteError::Io {
-                path: dir.join(name),
-                error,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Why the outputs could not be written.
-#[derive(Debug)]
-pub enum WriteError {
-    /// Something other than a folder has the output folder's path.
-    NotAFolder(PathBuf),
-    /// A folder has the path of an output file.
-    FolderInTheWay(PathBuf),
-    /// Creating, writing or renaming the file at `path` failed.
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
 }
 
 /// The table printed on the terminal after a run.
