@@ -1,5 +1,5 @@
 //! segc against DuckDB, byte for byte: the benchmark's segments, and every segment of the
-//! evaluation fixtures.
+//! evaluation fixtures and of the sample project.
 //!
 //! The SQL is written by hand from SPEC.md, never taken from segc: `bench/duckdb_segments.py`
 //! for the benchmark, `tests/differential/NAME.sql` for the others, which
@@ -9,6 +9,7 @@
 //! `duckdb` and `numpy`, else a virtual environment it makes once under the target folder
 //! and fills from PyPI; it fails, saying why, when none of these can be had.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -161,4 +162,13 @@ fn the_sets_fixture_matches_duckdb() {
 #[test]
 fn the_split_fixture_matches_duckdb() {
     assert_matches_oracle(fixture("split").path(), "split", 2);
+}
+
+#[test]
+fn the_sample_project_matches_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(repo().join("segc.toml"), dir.path().join("segc.toml")).unwrap();
+    copy_tree(&repo().join("segments"), &dir.path().join("segments"));
+    copy_tree(&repo().join("samples"), &dir.path().join("samples"));
+    assert_matches_oracle(dir.path(), "sample", 30);
 }
