@@ -291,11 +291,9 @@ impl<'a> Compiler<'a> {
             }
             Source::Combine(tree) => {
                 let set = self.combine(tree);
-                let query = if matches!(tree, SetTree::Segment(_)) {
-                    set
-                } else {
-                    format!("SELECT {key}\nFROM (\n{}\n) AS members", indent(&set, 4))
-                };
+                // Ordered outside: PostgreSQL orders a set operation (or a renamed key) only
+                // by plain output names, and the byte order is an expression.
+                let query = format!("SELECT {key}\nFROM (\n{}\n) AS members", indent(&set, 4));
                 (query, vec![key.clone()])
             }
         };
@@ -319,8 +317,11 @@ impl<'a> Compiler<'a> {
             None => Vec::new(),
         };
         let Some(rank) = &from.rank else {
-            let mut query = format!("SELECT DISTINCT {key}\nFROM {table}");
+            // GROUP BY rather than DISTINCT: PostgreSQL orders a DISTINCT result only by
+            // selected expressions, and the byte order is another expression.
+            let mut query = format!("SELECT {key}\nFROM {table}");
             push_where(&mut query, &conditions);
+            query.push_str(&format!("\nGROUP BY {key}"));
             return query;
         };
 
@@ -430,10 +431,13 @@ impl<'a> Compiler<'a> {
     }
 
     /// A set expression over other segments, each read by its key named as the project's.
-    /// Set operations remove duplicates; a lone segment asks for distinct keys itself.
+    /// Set operations remove duplicates; a lone segment groups its keys itself.
     fn combine(&mut self, tree: &SetTree) -> String {
         match tree {
-            SetTree::Segment(other) => format!("SELECT DISTINCT {}", self.leaf(*other)),
+            SetTree::Segment(other) => {
+                let key = self.ident(self.key_of(*other));
+                format!("SELECT {}\nGROUP BY {key}", self.leaf(*other))
+            }
             _ => self.set_operation(tree),
         }
     }
