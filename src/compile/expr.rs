@@ -18,14 +18,14 @@ use super::dialect::Dialect;
 /// needs is put in parentheses.
 type Precedence = u8;
 
-const OR: Precedence = 1;
-const AND: Precedence = 2;
-const NOT: Precedence = 3;
+pub const OR: Precedence = 1;
+pub const AND: Precedence = 2;
+pub const NOT: Precedence = 3;
 const COMPARE: Precedence = 4;
 const ADD: Precedence = 5;
 const MUL: Precedence = 6;
 const NEG: Precedence = 7;
-const ATOM: Precedence = 8;
+pub const ATOM: Precedence = 8;
 
 /// A piece of SQL and how tightly it binds.
 #[derive(Debug, Clone)]
@@ -213,7 +213,7 @@ impl ExprWriter<'_> {
             ""
         };
         Sql::new(
-            format!("{} {symbol} {}{collation}", lhs.at(ADD), rhs.at(ADD + 1)),
+            format!("{} {symbol} {}{collation}", lhs.at(ADD), rhs.at(ADD)),
             COMPARE,
         )
     }
@@ -353,6 +353,9 @@ impl ExprWriter<'_> {
     /// the scaled value overflows. The power of ten is the very double segc multiplies by.
     fn round(&self, value: &Sql, digits: i64) -> Sql {
         let digits = digits.clamp(-308, 308) as i32;
+        if digits == 0 {
+            return Sql::atom(self.round_half_away(&value.text));
+        }
         let factor = 10f64.powi(digits.abs());
         let factor_sql = self.dialect.bare_number(factor);
         let x = value.at(MUL + 1);
@@ -367,9 +370,6 @@ impl ExprWriter<'_> {
         } else {
             format!("{rounded} * {factor_sql}")
         };
-        if digits == 0 {
-            return Sql::atom(rounded);
-        }
         if digits < 0 {
             // Dividing by a power of ten cannot overflow.
             return Sql::new(back, MUL);

@@ -10,6 +10,7 @@ mod casing;
 mod dialect;
 mod expr;
 
+pub use casing::guarded;
 pub use dialect::Dialect;
 
 use crate::check::ir::{Amount, ExprKind, FromSource, Program, SegmentId, SetTree, Source};
@@ -392,7 +393,19 @@ impl<'a> Compiler<'a> {
         flatten_and(filter, &mut terms);
         terms
             .iter()
-            .map(|term| self.segment_expr(id, term).at(3))
+            .map(|term| {
+                // Alternatives joined by `or` go one per line too, inside their parentheses.
+                let mut alternatives = Vec::new();
+                flatten_or(term, &mut alternatives);
+                if alternatives.len() == 1 {
+                    return self.segment_expr(id, term).at(expr::NOT);
+                }
+                let written: Vec<String> = alternatives
+                    .iter()
+                    .map(|alternative| self.segment_expr(id, alternative).at(expr::AND))
+                    .collect();
+                format!("({})", written.join("\n        OR "))
+            })
             .collect()
     }
 
@@ -406,7 +419,7 @@ impl<'a> Compiler<'a> {
         let Source::From(from) = &segment.source else {
             return Sql {
                 text: String::new(),
-                precedence: 8,
+                precedence: expr::ATOM,
             };
         };
         let source = |other: SegmentId| -> (String, String) {
@@ -497,8 +510,9 @@ impl<'a> Compiler<'a> {
         }
         let listed = columns.join(", ");
         format!(
-            "SELECT\n    {listed},\n    CASE\n{cases}    END AS {}\nFROM (\n    SELECT \
-             {listed}, {number} AS {bucket}\n    FROM (\n{}\n    ) AS output_rows\n) AS bucketed",
+            "SELECT\n    {listed},\n    CASE\n{cases}    END AS {}\nFROM (\n    SELECT\n        \
+             {listed},\n        {number} AS {bucket}\n    FROM (\n{}\n    ) AS output_rows\n) \
+             AS bucketed",
             self.ident("group"),
             indent(rows, 8)
         )
@@ -510,6 +524,16 @@ fn flatten_and<'e>(expr: &'e TypedExpr, terms: &mut Vec<&'e TypedExpr>) {
     if let ExprKind::And(a, b) = &expr.kind {
         flatten_and(a, terms);
         flatten_and(b, terms);
+    } else {
+        terms.push(expr);
+    }
+}
+
+/// `a OR b OR c` as `[a, b, c]`.
+fn flatten_or<'e>(expr: &'e TypedExpr, terms: &mut Vec<&'e TypedExpr>) {
+    if let ExprKind::Or(a, b) = &expr.kind {
+        flatten_or(a, terms);
+        flatten_or(b, terms);
     } else {
         terms.push(expr);
     }

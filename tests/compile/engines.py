@@ -6,6 +6,10 @@ usage: engines.py ENGINE MANIFEST
 
 ENGINE is duckdb, spark or postgres. MANIFEST is a JSON list of jobs:
   {"project": DIR, "sql": DIR, "out": DIR, "views": false}
+A job {"casing": FILE, "guards": {"lower": RANGES, "upper": RANGES}} instead maps every
+code point with the engine's `lower` and `upper` (as the compiled SQL calls them) and
+compares the results with segc's in FILE (lines `code<TAB>lower hex<TAB>upper hex`): every
+difference must lie in the ranges that the compiled SQL guards.
 For each job the tables of DIR/segc.toml are read here, by SPEC.md's rules for cells and
 types (declared types, then the model kind's, then inference), and loaded into the engine
 with those types, the key as text. With "views": false every NAME.sql in the sql folder is
@@ -301,16 +305,34 @@ class DuckDb:
     def script(self, sql):
         self.con.execute(sql)
 
+    def case_map(self):
+        return self.con.execute(
+            "SELECT i, lower(chr(i::INTEGER)), upper(chr(i::INTEGER)) FROM range(1, 1114112) "
+            "t(i) WHERE i < 55296 OR i > 57343").fetchall()
+
     def stop(self):
         pass
+
+
+def server_bindir():
+    """Where initdb and pg_ctl are: on the PATH, or in Debian's versioned folder."""
+    found = shutil.which("initdb")
+    if found:
+        return pathlib.Path(found).resolve().parent
+    versions = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
+                      else 0)
+    if not versions:
+        raise SystemExit("postgres: no initdb on the PATH or under /usr/lib/postgresql; "
+                         "install the server (`apt-get install postgresql`)")
+    return versions[-1].parent
 
 
 class Postgres:
     def __init__(self):
         import psycopg
         self.psycopg = psycopg
-        bindir = pathlib.Path(subprocess.run(["pg_config", "--bindir"], capture_output=True,
-                                             text=True, check=True).stdout.strip())
+        bindir = server_bindir()
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="segc-pg-"))
         # The server refuses to run as root; CI runs as root, so the cluster belongs to the
         # `postgres` user that Debian's package creates.
@@ -352,6 +374,11 @@ class Postgres:
     def script(self, sql):
         self.con.execute(sql)
 
+    def case_map(self):
+        return self.con.execute(
+            'SELECT i, lower(chr(i) COLLATE "und-x-icu"), upper(chr(i) COLLATE "und-x-icu") '
+            "FROM generate_series(1, 1114111) i WHERE i < 55296 OR i > 57343").fetchall()
+
     def stop(self):
         self.con.close()
         subprocess.run(self.prefix + self.pg_ctl + ["-m", "fast", "stop"], check=True,
@@ -367,6 +394,9 @@ class Spark:
         self.warehouse = pathlib.Path(tempfile.mkdtemp(prefix="segc-spark-"))
         self.spark = (SparkSession.builder.master("local[1]")
                       .config("spark.sql.shuffle.partitions", "1")
+                      # Tables of a few thousand rows: planning, not data, takes the time.
+                      .config("spark.sql.adaptive.enabled", "false")
+                      .config("spark.sql.codegen.wholeStage", "false")
                       .config("spark.ui.enabled", "false")
                       .config("spark.driver.host", "127.0.0.1")
                       .config("spark.driver.bindAddress", "127.0.0.1")
@@ -392,6 +422,7 @@ class Spark:
                                    for c in table.columns])
             frame = self.spark.createDataFrame(table.rows, schema)
             frame.write.saveAsTable(f"`{table.name}`")
+            self.spark.catalog.cacheTable(f"`{table.name}`")
 
     def query(self, sql):
         frame = self.spark.sql(sql)
@@ -400,6 +431,12 @@ class Spark:
     def script(self, sql):
         for statement in split_statements(sql):
             self.spark.sql(statement)
+
+    def case_map(self):
+        codes = [c for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+        frame = self.spark.createDataFrame([(c, chr(c)) for c in codes], "i INT, s STRING")
+        return [tuple(row) for row in
+                frame.selectExpr("i", "lower(s)", "upper(s)").toLocalIterator()]
 
     def stop(self):
         self.spark.stop()
@@ -418,6 +455,24 @@ def split_statements(script):
         l.startswith("--") or not l.strip() for l in s.splitlines())]
 
 
+def check_casing(engine, job):
+    """Every code point the engine maps differently from segc must be guarded."""
+    wanted = {}
+    for line in pathlib.Path(job["casing"]).read_text().splitlines():
+        code, lower, upper = line.split("\t")
+        wanted[int(code)] = (lower, upper)
+    guards = {name: [tuple(r) for r in ranges] for name, ranges in job["guards"].items()}
+    unguarded = []
+    for code, lower, upper in engine.case_map():
+        for index, name, got in ((0, "lower", lower), (1, "upper", upper)):
+            same = got.encode("utf-8").hex() == wanted[code][index]
+            if not same and not any(a <= code <= b for a, b in guards[name]):
+                unguarded.append(f"{name}(U+{code:04X}) = {got!r}")
+    if unguarded:
+        raise SystemExit(f"{len(unguarded)} case mappings differ from segc's and are not "
+                         f"guarded: {', '.join(unguarded[:20])}")
+
+
 VIEW = re.compile(r'^CREATE OR REPLACE VIEW (.+) AS$', re.MULTILINE)
 
 
@@ -434,6 +489,9 @@ def main():
     print(f"{engine_name} {engine.version}", flush=True)
     try:
         for job in jobs:
+            if "casing" in job:
+                check_casing(engine, job)
+                continue
             _, tables = load_project(job["project"])
             out = pathlib.Path(job["out"])
             out.mkdir(parents=True, exist_ok=True)

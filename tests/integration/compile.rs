@@ -13,6 +13,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use segc::check::ir::Function;
+use segc::compile::Dialect;
 use tempfile::TempDir;
 
 use super::*;
@@ -153,6 +155,7 @@ fn matches_segc_run(engine: &str, module: &str) {
             }));
         }
     }
+    jobs.push(casing_job(engine, &prepared.projects[0].dir));
     let manifest = prepared.projects[0].dir.join(format!("{engine}-jobs.json"));
     fs::write(&manifest, serde_json::to_string_pretty(&jobs).unwrap()).unwrap();
 
@@ -181,9 +184,8 @@ fn matches_segc_run(engine: &str, module: &str) {
         let ours = csv_files(&project.segc_out());
         for views in [false, true] {
             let theirs = csv_files(&project.engine_out(engine, views));
-            let names = |files: &[(String, String)]| {
-                files.iter().map(|f| f.0.clone()).collect::<Vec<_>>()
-            };
+            let names =
+                |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
             assert_eq!(names(&theirs), names(&ours), "{} on {engine}", project.name);
             for ((file, want), (_, got)) in ours.iter().zip(&theirs) {
                 assert_eq!(
@@ -197,6 +199,33 @@ fn matches_segc_run(engine: &str, module: &str) {
     }
     // The sample project alone has 30 segments; each is compared as a query and as a view.
     assert!(compared > 150, "only {compared} outputs compared");
+}
+
+/// A job that checks the engine's `lower` and `upper` on every code point against segc's
+/// (Rust's), outside the characters the compiled SQL guards.
+fn casing_job(engine: &str, dir: &Path) -> serde_json::Value {
+    let path = dir.join(format!("case-mappings-{engine}.tsv"));
+    {
+        let hex = |text: String| -> String { text.bytes().map(|b| format!("{b:02x}")).collect() };
+        let mut lines = String::new();
+        for c in (1..=0x10FFFF).filter_map(char::from_u32) {
+            let (lower, upper) = (c.to_lowercase().collect(), c.to_uppercase().collect());
+            lines.push_str(&format!("{}\t{}\t{}\n", c as u32, hex(lower), hex(upper)));
+        }
+        fs::write(&path, lines).unwrap();
+    }
+    let dialect = match engine {
+        "duckdb" => Dialect::DuckDb,
+        "spark" => Dialect::Spark,
+        _ => Dialect::Postgres,
+    };
+    serde_json::json!({
+        "casing": path,
+        "guards": {
+            "lower": segc::compile::guarded(dialect, Function::Lower),
+            "upper": segc::compile::guarded(dialect, Function::Upper),
+        },
+    })
 }
 
 fn tail(text: &str, bytes: usize) -> &str {
@@ -261,7 +290,14 @@ fn compile_writes_one_file_per_segment_and_only_the_named_ones() {
     let dir = fixture("sets");
     let output = segc(
         dir.path(),
-        &["compile", "--dialect", "spark", "union_intersect", "--out", "sql"],
+        &[
+            "compile",
+            "--dialect",
+            "spark",
+            "union_intersect",
+            "--out",
+            "sql",
+        ],
     );
     assert_status(&output, 0);
     assert_eq!(stdout(&output), "");
