@@ -15,9 +15,6 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// Every dialect, in the order the command line lists them.
-    pub const ALL: [Dialect; 3] = [Dialect::DuckDb, Dialect::Spark, Dialect::Postgres];
-
     /// The name used on the command line and in messages.
     pub fn name(self) -> &'static str {
         match self {

@@ -349,3 +349,32 @@ fn compile_refuses_what_a_dialect_cannot_express() {
         }
     }
 }
+
+#[test]
+fn compile_counts_days_to_the_as_of_date_or_the_one_given() {
+    let dir = fixture("compile");
+    let output = segc(dir.path(), &["compile", "--dialect", "spark", "functions"]);
+    assert_status(&output, 0);
+    assert!(
+        stdout(&output).contains("datediff(DATE '2024-06-30', `Joined`) <= 29"),
+        "{}",
+        stdout(&output)
+    );
+    let args = [
+        "compile",
+        "--dialect",
+        "duckdb",
+        "functions",
+        "--as-of",
+        "2025-01-31",
+    ];
+    let output = segc(dir.path(), &args);
+    assert_status(&output, 0);
+    assert!(
+        stdout(&output).contains("DATE '2025-01-31' - \"Joined\" <= 29"),
+        "{}",
+        stdout(&output)
+    );
+    let args = ["compile", "--dialect", "duckdb", "--as-of", "June"];
+    assert_status(&segc(dir.path(), &args), 2);
+}
