@@ -146,3 +146,42 @@ fn thread_counts_do_not_change_a_byte() {
     );
     assert_eq!(one, two);
 }
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    // `segc run | head -0`: the reader goes away before segc prints its summary.
+    let dir = fixture("sets");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_segc"))
+        .arg("run")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("segc starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("segc ends");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(csv_files(&dir.path().join("out")).len(), 11);
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let dir = fixture("sets");
+    // Through a pipe: nothing on stderr but problems, and this run has none.
+    let piped = segc(dir.path(), &["run"]);
+    assert_status(&piped, 0);
+    assert_eq!(stderr(&piped), "");
+    // On a terminal (made by `script` from util-linux), a bar names the tables it loads;
+    // the first of them is drawn at once, the others when the drawing rate allows.
+    let command = format!("'{}' run", env!("CARGO_BIN_EXE_segc"));
+    let output = std::process::Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs");
+    assert_status(&output, 0);
+    let screen = stdout(&output);
+    let first = ["loading churn.csv", "loading clv.csv", "loading s.csv"];
+    assert!(first.iter().any(|t| screen.contains(t)), "{screen:?}");
+}

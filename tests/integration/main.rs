@@ -8,6 +8,12 @@ mod compile;
 mod differential;
 mod errors;
 mod evaluation;
+mod fmt;
+mod formats;
+mod hostile;
+// Other systems replace outputs file by file, which a kill can leave half done.
+#[cfg(target_os = "linux")]
+mod interrupt;
 mod lints;
 mod sample;
 
