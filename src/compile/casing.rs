@@ -22,7 +22,7 @@ pub struct Guard {
 
 const SIGMA: (u32, u32) = (0x03A3, 0x03A3);
 
-/// DuckDB 1.x (utf8proc): simple case mapping, and `İ` becomes a plain `i`.
+/// DuckDB 2.0 (utf8proc): simple case mapping, and `İ` becomes a plain `i`.
 const DUCKDB_LOWER: &[(u32, u32)] = &[
     (0x0130, 0x0130),
     SIGMA,
@@ -104,7 +104,7 @@ const POSTGRES_UPPER: &[(u32, u32)] = &[
     (0x16EBB, 0x16ED3),
 ];
 
-/// Spark 4 (ICU case mappings): full case mapping of an older Unicode version.
+/// Spark 4.3 (ICU case mappings): full case mapping, of the same Unicode version as segc's.
 const SPARK_LOWER: &[(u32, u32)] = &[SIGMA];
 
 const SPARK_UPPER: &[(u32, u32)] = &[];

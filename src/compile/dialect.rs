@@ -74,14 +74,22 @@ impl Dialect {
             Dialect::Postgres if text.contains('\\') => {
                 format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
             }
+            // A NUL byte would end the query text for many clients; `chr(0)` spells it.
+            Dialect::DuckDb if text.contains('\0') => {
+                let parts: Vec<String> = text
+                    .split('\0')
+                    .map(|part| format!("'{}'", part.replace('\'', "''")))
+                    .collect();
+                format!("({})", parts.join(" || chr(0) || "))
+            }
             Dialect::DuckDb | Dialect::Postgres => format!("'{}'", text.replace('\'', "''")),
         }
     }
 
-    /// Whether a string can be written as a literal at all: neither PostgreSQL's text nor
-    /// DuckDB's query parser takes the NUL character.
+    /// Whether a string can be a value at all: PostgreSQL's text cannot hold the NUL
+    /// character.
     pub fn holds_string(self, text: &str) -> bool {
-        self == Dialect::Spark || !text.contains('\0')
+        self != Dialect::Postgres || !text.contains('\0')
     }
 
     /// The 64-bit floating-point type.
@@ -280,6 +288,7 @@ mod tests {
         assert_eq!(Dialect::Postgres.string(text), "E'it''s a \\\\ path\nnext'");
         assert_eq!(Dialect::Spark.string(text), "'it\\'s a \\\\ path\\nnext'");
         assert_eq!(Dialect::Spark.string("\u{1}é"), "'\\u0001é'");
+        assert_eq!(Dialect::DuckDb.string("a\0b"), "('a' || chr(0) || 'b')");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use dialect::Dialect;
 use crate::check::ir::{Amount, ExprKind, FromSource, Program, SegmentId, SetTree, Source};
 use crate::check::ir::{Split, TypedExpr};
 use crate::config::Config;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::output;
 use crate::source::SourceMap;
 use crate::syntax::ast::Direction;
@@ -302,7 +302,7 @@ impl<'a> Compiler<'a> {
         match &segment.split {
             None => format!("{rows}\n{order}"),
             Some(split) => {
-                let grouped = self.split(split, &key, &columns, &rows);
+                let grouped = self.split(id, split, &key, &columns, &rows);
                 format!("{grouped}\n{order}")
             }
         }
@@ -483,7 +483,28 @@ impl<'a> Compiler<'a> {
     }
 
     /// The output rows with a `group` column, from the bucket of each key.
-    fn split(&self, split: &Split, key: &str, columns: &[String], rows: &str) -> String {
+    fn split(
+        &mut self,
+        id: SegmentId,
+        split: &Split,
+        key: &str,
+        columns: &[String],
+        rows: &str,
+    ) -> String {
+        if !self.dialect.holds_string(&split.seed) {
+            let segment = &self.program.segments[id];
+            self.problems.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "a split seed with the NUL character cannot be compiled exactly for `{}`",
+                        self.dialect
+                    ),
+                )
+                .at(segment.file, segment.span, "its seed has the NUL character")
+                .help("remove the `\\u{0}` from the seed; the groups change with it"),
+            );
+        }
         let taken: Vec<&str> = columns.iter().map(String::as_str).collect();
         let bucket = self.ident(&helper("split_bucket", &taken));
         let seed = self.dialect.string(&format!("{}:", split.seed));
