@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::check::schema::{HeaderMode, TableInputs};
 use crate::check::{self, ir::Program, TableSchema};
+use crate::compile::{self, Dialect};
 use crate::config::Config;
 use crate::data::{self, parse_date, Table};
 use crate::diag::render::{self, Format, HumanStyle, Options};
@@ -88,6 +89,23 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// Print SQL that computes each segment on DuckDB, Spark or PostgreSQL.
+    Compile {
+        /// The SQL engine to write for.
+        #[arg(long, value_enum)]
+        dialect: DialectArg,
+        /// Compile only these segments (default: every segment).
+        names: Vec<String>,
+        /// Write one `NAME.sql` per segment here (`views.sql` with `--views`).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// One script that creates a view per segment, each after the views it reads.
+        #[arg(long)]
+        views: bool,
+        /// Reference date for `days_since`: `YYYY-MM-DD`, or `today`.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
     /// Rewrite segment files in the canonical layout, keeping every comment.
     Fmt {
         /// Segment files or folders to format (default: the project's globs).
@@ -96,6 +114,23 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DialectArg {
+    Duckdb,
+    Spark,
+    Postgres,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(arg: DialectArg) -> Dialect {
+        match arg {
+            DialectArg::Duckdb => Dialect::DuckDb,
+            DialectArg::Spark => Dialect::Spark,
+            DialectArg::Postgres => Dialect::Postgres,
+        }
+    }
 }
 
 /// Runs segc with the process arguments; returns the exit status.
@@ -147,8 +182,33 @@ pub fn main() -> i32 {
             }
             session.run(&start, &only, out.as_deref(), as_of.as_deref())
         }
+        Command::Compile {
+            dialect,
+            names,
+            out,
+            views,
+            as_of,
+        } => {
+            let request = CompileRequest {
+                dialect: dialect.into(),
+                names,
+                out,
+                views,
+                as_of,
+            };
+            session.compile(&start, &request)
+        }
         Command::Fmt { paths, check } => session.fmt(&start, &paths, check),
     }
+}
+
+/// What `segc compile` was asked for.
+struct CompileRequest {
+    dialect: Dialect,
+    names: Vec<String>,
+    out: Option<PathBuf>,
+    views: bool,
+    as_of: Option<String>,
 }
 
 struct Session {
@@ -290,24 +350,8 @@ impl Session {
             Ok(opened) => opened,
             Err(status) => return status,
         };
-        if let Some(text) = as_of {
-            let days = if text == "today" {
-                Some(today())
-            } else {
-                parse_date(text)
-            };
-            let Some(days) = days else {
-                eprintln!(
-                    "error: `--as-of {text}` is not a date\n  help: write `YYYY-MM-DD` or `today`"
-                );
-                return 2;
-            };
-            let span = project
-                .config
-                .as_of
-                .map(|(_, span)| span)
-                .unwrap_or_default();
-            project.config.as_of = Some((days, span));
+        if let Err(status) = override_as_of(&mut project.config, as_of) {
+            return status;
         }
         let config = &project.config;
 
@@ -667,6 +711,113 @@ impl Session {
             Err(problems)
         }
     }
+}
+
+impl Session {
+    /// `segc compile`: checks like `check` (headers and a sample of rows; the data files may
+    /// be absent), then writes the SQL. Only errors are reported, so that the standard output
+    /// holds SQL or findings, never both.
+    fn compile(&self, start: &Path, request: &CompileRequest) -> i32 {
+        let (mut project, diagnostics) = match self.open(start, &[]) {
+            Ok(opened) => opened,
+            Err(status) => return status,
+        };
+        if let Err(status) = override_as_of(&mut project.config, request.as_of.as_deref()) {
+            return status;
+        }
+        let config = &project.config;
+        let (schemas, problems) =
+            schemas(config, HeaderMode::Sample(CHECK_SAMPLE_ROWS), &self.sources);
+        let checked = check::check(config, &project.files, &schemas);
+        let errors: Vec<Diagnostic> = diagnostics
+            .into_iter()
+            .chain(problems)
+            .chain(checked.diagnostics)
+            .filter(Diagnostic::is_error)
+            .collect();
+        if checked.has_errors || !errors.is_empty() {
+            self.report(errors);
+            return 1;
+        }
+        let program = &checked.program;
+        let ids = match plan::plan(program, &request.names) {
+            Ok(plan) => plan.outputs,
+            Err(problems) => {
+                self.report(problems);
+                return 2;
+            }
+        };
+        let dialect = request.dialect;
+        let files: Vec<(String, String)> = if request.views {
+            match compile::views(program, config, &self.sources, dialect, &ids) {
+                Ok(script) => vec![("views.sql".to_string(), script)],
+                Err(problems) => {
+                    self.report(problems);
+                    return 1;
+                }
+            }
+        } else {
+            match compile::compile(program, config, &self.sources, dialect, &ids) {
+                Ok(statements) => statements
+                    .into_iter()
+                    .map(|s| (format!("{}.sql", s.name), s.sql))
+                    .collect(),
+                Err(problems) => {
+                    self.report(problems);
+                    return 1;
+                }
+            }
+        };
+        self.log(format!(
+            "compiled {} segments for {dialect}",
+            if request.views {
+                ids.len()
+            } else {
+                files.len()
+            }
+        ));
+        let Some(dir) = &request.out else {
+            let text: Vec<&str> = files.iter().map(|(_, sql)| sql.as_str()).collect();
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(text.join("\n").as_bytes());
+            return 0;
+        };
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            files
+                .iter()
+                .try_for_each(|(name, sql)| std::fs::write(dir.join(name), sql))
+        });
+        if let Err(error) = written {
+            self.report(vec![Diagnostic::new(
+                Code::Io,
+                format!("cannot write to `{}`: {error}", dir.display()),
+            )
+            .help("check that the output folder is writable")]);
+            return 1;
+        }
+        0
+    }
+}
+
+/// Applies `--as-of`; on a text that is no date, says so and gives the exit status 2.
+fn override_as_of(config: &mut Config, as_of: Option<&str>) -> Result<(), i32> {
+    let Some(text) = as_of else {
+        return Ok(());
+    };
+    let days = if text == "today" {
+        Some(today())
+    } else {
+        parse_date(text)
+    };
+    let Some(days) = days else {
+        eprintln!("error: `--as-of {text}` is not a date\n  help: write `YYYY-MM-DD` or `today`");
+        return Err(2);
+    };
+    let span = config.as_of.map(|(_, span)| span).unwrap_or_default();
+    config.as_of = Some((days, span));
+    Ok(())
 }
 
 /// The folder of the project `start` lies in, or the exit status after saying there is none.

@@ -4,6 +4,7 @@
 //! `expected/` folder with the outputs worked out by hand from SPEC.md, one file per
 //! segment. Helpers here copy a fixture into a fresh folder, run segc there and compare.
 
+mod compile;
 mod differential;
 mod errors;
 mod evaluation;
