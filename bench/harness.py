@@ -8,7 +8,8 @@ usage: bench/harness.py [--sizes N ...] [--runs R] [--data DIR] [--segc PATH]
 
   --sizes            customers per run (default 1000000 5000000)
   --runs             runs per tool and size; the median is reported (default 3)
-  --data             where generated tables are kept between runs (default bench/.data)
+  --data             where generated tables are kept between runs
+                     (default ~/.cache/segc-bench, outside the repository: tests copy bench/)
   --segc             the segc binary (default target/release/segc, built if missing)
   --scaling          also time 210 segments (the 22 at ten thresholds) against the 22
   --recommendations  also time a segment over the recommendations table
@@ -35,7 +36,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--data", default=os.path.join(BENCH, ".data"))
+    parser.add_argument("--data", default=os.path.expanduser("~/.cache/segc-bench"))
     parser.add_argument("--segc", default=os.path.join(REPO, "target", "release", "segc"))
     parser.add_argument("--tools", nargs="+", default=["segc", "duckdb", "polars"])
     parser.add_argument("--scaling", action="store_true")
