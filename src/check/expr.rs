@@ -594,7 +594,18 @@ impl ExprChecker<'_> {
             self.report(diagnostic);
             return poisoned(span);
         };
-        let checked: Vec<TypedExpr> = args.iter().map(|arg| self.expr(arg)).collect();
+        let mut checked: Vec<TypedExpr> = args.iter().map(|arg| self.expr(arg)).collect();
+        // `round(x, -1)`: the minus is an operator on the literal; fold it into the literal.
+        if func == Function::Round {
+            if let Some(digits) = checked.get_mut(1) {
+                if let ExprKind::Neg(inner) = &digits.kind {
+                    if let ExprKind::Const(Scalar::Integer(d)) = inner.kind {
+                        digits.kind = ExprKind::Const(Scalar::Integer(d.wrapping_neg()));
+                        digits.ty = Type::Integer;
+                    }
+                }
+            }
+        }
         let arity = |count: usize| -> Option<String> {
             (checked.len() != count).then(|| {
                 format!(

@@ -185,3 +185,19 @@ fn progress_shows_on_a_terminal_only() {
     let first = ["loading churn.csv", "loading clv.csv", "loading s.csv"];
     assert!(first.iter().any(|t| screen.contains(t)), "{screen:?}");
 }
+
+#[test]
+fn round_takes_negative_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("segments")).unwrap();
+    fs::write(dir.path().join("segc.toml"), "[tables.t]\npath = \"t.csv\"\n").unwrap();
+    fs::write(dir.path().join("t.csv"), "CustomerId,V\nA,1234\nB,1245\nC,1260\n").unwrap();
+    fs::write(
+        dir.path().join("segments/r.seg"),
+        "segment tens {\n    from t\n    where round(V, -1) >= 1250\n}\n",
+    )
+    .unwrap();
+    assert_status(&segc(dir.path(), &["run"]), 0);
+    // 1234 rounds to 1230, 1245 to 1250 (half away from zero), 1260 stays.
+    assert_eq!(read(&dir.path().join("out/tens.csv")), "CustomerId\nB\nC\n");
+}
