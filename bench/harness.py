@@ -11,7 +11,7 @@ usage: bench/harness.py [--sizes N ...] [--runs R] [--data DIR] [--segc PATH]
   --data             where generated tables are kept between runs
                      (default ~/.cache/segc-bench, outside the repository: tests copy bench/)
   --segc             the segc binary (default target/release/segc, built if missing)
-  --scaling          also time 210 segments (the 22 at ten thresholds) against the 22
+  --scaling          also time 220 segments (the 22 at ten thresholds) against the 22
   --recommendations  also time a segment over the recommendations table
 
 DuckDB and Polars are skipped with a note when their Python package is missing. The
@@ -68,7 +68,7 @@ def main():
             out = os.path.join(many, "out")
             command = tool_command("segc", args.segc, many, data, out)
             runs = [measure(command, out) for _ in range(args.runs)]
-            results.append(summarise("210 segments", size, "segc", runs))
+            results.append(summarise("220 segments", size, "segc", runs))
         if args.recommendations:
             for tool in [t for t in tools if t in ("segc", "duckdb")]:
                 out = os.path.join(work, "recs", tool)
@@ -232,7 +232,9 @@ def markdown(results):
     lines = ["| workload | customers | tool | wall (s) | peak (MB) | wall / segc | peak / segc |",
              "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
     for r in results:
-        base = next((x for x in results if x["workload"] == r["workload"]
+        # 220 segments compare with segc on the 22; everything else with segc on the same.
+        workload = "bench" if r["workload"] == "220 segments" else r["workload"]
+        base = next((x for x in results if x["workload"] == workload
                      and x["customers"] == r["customers"] and x["tool"] == "segc"), None)
         ratio = f"{r['wall_s'] / base['wall_s']:.1f}" if base else "-"
         memory = f"{r['peak_mb'] / base['peak_mb']:.1f}" if base else "-"
