@@ -53,6 +53,8 @@ pub struct Universe<'t> {
     len: usize,
     /// For each configured table: local key id to universe id, when the table is loaded.
     pub maps: Vec<Option<Vec<u32>>>,
+    /// No key holds a byte that CSV must quote, so outputs copy keys as they are.
+    pub plain: bool,
 }
 
 impl<'t> Universe<'t> {
@@ -60,6 +62,12 @@ impl<'t> Universe<'t> {
     pub fn new(tables: &'t [Option<Table>]) -> Universe<'t> {
         let loaded: Vec<usize> = (0..tables.len()).filter(|&i| tables[i].is_some()).collect();
         let keys_of = |index: usize| &tables[index].as_ref().expect("loaded").keys;
+        let plain = loaded.iter().all(|&index| {
+            !keys_of(index)
+                .text
+                .bytes()
+                .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        });
         let mut maps: Vec<Option<Vec<u32>>> = vec![None; tables.len()];
         let Some(&first) = loaded.first() else {
             return Universe {
@@ -68,6 +76,7 @@ impl<'t> Universe<'t> {
                 shared: None,
                 len: 0,
                 maps,
+                plain: true,
             };
         };
         let same_keys = loaded.iter().all(|&index| {
@@ -85,6 +94,7 @@ impl<'t> Universe<'t> {
                 shared: Some(first),
                 len,
                 maps,
+                plain,
             };
         }
         let mut spelled: Vec<(u32, u32)> = Vec::new();
@@ -107,6 +117,7 @@ impl<'t> Universe<'t> {
             shared: None,
             len,
             maps,
+            plain,
         }
     }
 

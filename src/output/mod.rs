@@ -162,7 +162,11 @@ pub fn segment_csv(
         }
         _ => {
             for (index, id) in result.members.iter().enumerate() {
-                push_field(&mut out, universe.key(id));
+                if universe.plain {
+                    out.extend_from_slice(universe.key(id).as_bytes());
+                } else {
+                    push_field(&mut out, universe.key(id));
+                }
                 if group_names.is_some() {
                     out.push(b',');
                     push_field(&mut out, group_of(index));
