@@ -1,12 +1,13 @@
 //! Arbitrary text as `.seg` files, through the stages `segc check` runs: parse, check (with
-//! its lints), allow comments, then every report format. The project is fixed: the tables
-//! of the sample project and of the test fixtures, with the columns their files have, so
-//! that the seed corpus (every `.seg` file of the repository) checks as deeply as it does
-//! in the tests.
+//! its lints), allow comments, then every report format. A program that checks clean is
+//! then planned, evaluated and built into outputs in memory, as `segc run` would.
 //!
-//! A NUL byte starts another file, so that duplicates and references across files are
-//! reached too. Beyond "no panic", every label of every finding must lie inside its source
-//! on character boundaries, and a program that checks clean must plan.
+//! The project is fixed: the tables of the sample project and of the test fixtures, read
+//! once from the repository, so that the seed corpus (every `.seg` file of the repository)
+//! checks and evaluates as it does in the tests. A NUL byte starts another file, so that
+//! duplicates and references across files are reached too. Beyond "no panic", every label
+//! of every finding must lie inside its source on character boundaries, a program that
+//! checks clean must plan, and results must be consistent.
 
 #![no_main]
 
@@ -15,21 +16,24 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-use segc::check::ir::Type;
+use segc::check::schema::{HeaderMode, TableInputs};
 use segc::check::{self, TableSchema};
 use segc::config::{self, Config};
+use segc::data::{self, Table};
 use segc::diag::render::{self, Format, HumanStyle, Options};
 use segc::diag::{Diagnostic, Level};
+use segc::output;
 use segc::plan;
 use segc::source::SourceMap;
 use segc::syntax;
 
+/// Paths are relative to the repository, which is the project folder.
 const CONFIG: &str = r#"
 key = "CustomerId"
 as_of = "2024-06-30"
 
 [tables.churn]
-path = "churn.csv"
+path = "samples/churn.csv"
 model = "transactional-churn"
 
 [tables.churn.columns]
@@ -37,41 +41,50 @@ ZipCode = "string"
 LastPurchaseDate = "date"
 
 [tables.subscriptions]
-path = "subscriptions.csv"
+path = "samples/subscriptions.csv"
 model = "subscription-churn"
 
+[tables.subscriptions.columns]
+MonthlyFee = "number"
+RenewalDate = "date"
+AutoRenew = "bool"
+
 [tables.clv]
-path = "clv.csv"
+path = "samples/clv.csv"
 model = "customer-lifetime-value"
 
-[tables.recommendations]
-path = "recommendations.csv"
-model = "product-recommendation"
+[tables.clv.columns]
+TenureMonths = "integer"
 
-[tables.recs]
-path = "recs.csv"
+[tables.recommendations]
+path = "samples/recommendations.csv"
 model = "product-recommendation"
 
 [tables.campaigns]
-path = "campaigns.csv"
+path = "samples/campaigns.csv"
+
+[tables.recs]
+path = "tests/fixtures/recommendations/recs.csv"
+model = "product-recommendation"
 
 [tables.t]
-path = "t.csv"
+path = "tests/fixtures/nulls/t.csv"
 
 [tables.v]
-path = "v.csv"
+path = "tests/fixtures/ranking/v.csv"
 
 [tables.p]
-path = "p.csv"
+path = "tests/fixtures/ranking/p.csv"
 
 [tables.s]
-path = "s.csv"
+path = "tests/fixtures/sets/s.csv"
 
 [tables.people]
-path = "people.csv"
+path = "tests/fixtures/split/people.csv"
 
+# No file: only its declared columns are known, and no segment using it can run.
 [tables.extra]
-path = "extra.csv"
+path = "tests/fixtures/none.csv"
 
 [tables.extra.columns]
 Amount = "number"
@@ -80,138 +93,59 @@ Amount = "number"
 float-equality = "deny"
 "#;
 
-/// The columns each table's file has (the key comes first), as `segc check` would infer
-/// them; `extra` has no file, so only its declared columns are known.
-const TABLES: &[(&str, &[(&str, Type)])] = &[
-    (
-        "campaigns",
-        &[
-            ("Campaign", Type::String),
-            ("Channel", Type::String),
-            ("StartDate", Type::Date),
-            ("EndDate", Type::Date),
-        ],
-    ),
-    (
-        "churn",
-        &[
-            ("ChurnScore", Type::Number),
-            ("IsChurn", Type::Bool),
-            ("TopFactor", Type::String),
-            ("Region", Type::String),
-            ("ZipCode", Type::String),
-            ("LastPurchaseDate", Type::Date),
-            ("Email", Type::String),
-            ("Preferred Channel", Type::String),
-            ("Tenure", Type::Integer),
-            ("Score", Type::Number),
-        ],
-    ),
-    (
-        "clv",
-        &[
-            ("CLVScore", Type::Number),
-            ("TenureMonths", Type::Integer),
-            ("Country", Type::String),
-            ("Value", Type::Number),
-        ],
-    ),
-    ("p", &[("N", Type::Integer)]),
-    (
-        "people",
-        &[
-            ("Score", Type::Number),
-            ("Region", Type::String),
-            ("Active", Type::Bool),
-        ],
-    ),
-    (
-        "recommendations",
-        &[
-            ("ProductID", Type::String),
-            ("Category", Type::String),
-            ("Rank", Type::Integer),
-            ("Score", Type::Number),
-        ],
-    ),
-    (
-        "recs",
-        &[
-            ("ProductID", Type::String),
-            ("Rank", Type::Integer),
-            ("Score", Type::Number),
-        ],
-    ),
-    ("s", &[("G", Type::String)]),
-    (
-        "subscriptions",
-        &[
-            ("ChurnScore", Type::Number),
-            ("IsChurn", Type::Bool),
-            ("Plan", Type::String),
-            ("MonthlyFee", Type::Number),
-            ("RenewalDate", Type::Date),
-            ("AutoRenew", Type::Bool),
-            ("PromoCode", Type::String),
-        ],
-    ),
-    (
-        "t",
-        &[
-            ("Score", Type::Number),
-            ("Tag", Type::String),
-            ("Flag", Type::Bool),
-        ],
-    ),
-    ("v", &[("V", Type::Number)]),
-];
-
 /// More files than this in one input add nothing the first few do not reach.
 const MAX_FILES: usize = 3;
 
 struct Project {
     config: Config,
+    /// Each table's columns with the types the loader settled, as `segc run` checks them.
     schemas: Vec<TableSchema>,
+    /// Every table with a file, loaded whole with all its columns.
+    tables: Vec<Option<Table>>,
 }
 
 fn project() -> &'static Project {
     static PROJECT: OnceLock<Project> = OnceLock::new();
     PROJECT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let sources = SourceMap::new();
         let file = sources.add("segc.toml", CONFIG);
-        let config = config::parse(Path::new("/project"), file, &sources)
-            .expect("the fuzz project's segc.toml is valid");
-        let schemas = config
-            .tables
-            .iter()
-            .map(
-                |table| match TABLES.iter().find(|(name, _)| *name == table.name) {
-                    Some((_, columns)) => {
-                        let mut all = vec![(table.key.clone(), Type::String)];
-                        all.extend(columns.iter().map(|&(name, ty)| (name.to_string(), ty)));
-                        TableSchema {
-                            columns: all,
-                            available: true,
-                        }
-                    }
-                    None => {
-                        let mut declared: Vec<(String, Type)> = table
-                            .declared_types()
-                            .into_iter()
-                            .map(|(name, ty)| (name, Type::from(ty)))
-                            .collect();
-                        declared.sort_by(|a, b| a.0.cmp(&b.0));
-                        let mut all = vec![(table.key.clone(), Type::String)];
-                        all.extend(declared);
-                        TableSchema {
-                            columns: all,
-                            available: false,
-                        }
-                    }
-                },
-            )
-            .collect();
-        Project { config, schemas }
+        let config = config::parse(&root, file, &sources).expect("the fuzz segc.toml is valid");
+        let headers: Vec<TableSchema> =
+            check::header_schemas(&config, HeaderMode::Sample(10_000), &sources)
+                .into_iter()
+                .map(|(schema, _)| schema)
+                .collect();
+        let mut tables = Vec::new();
+        let mut schemas = Vec::new();
+        for (table, header) in config.tables.iter().zip(headers) {
+            let mut schema = header;
+            if !schema.available {
+                tables.push(None);
+                schemas.push(schema);
+                continue;
+            }
+            let columns: Vec<String> = schema
+                .names()
+                .filter(|name| *name != table.key)
+                .map(str::to_string)
+                .collect();
+            let inputs = TableInputs::new(&config, table);
+            let loaded = data::load_table(&inputs.options(table, &columns), &sources)
+                .unwrap_or_else(|_| panic!("the table `{}` loads", table.name));
+            for (name, ty) in &mut schema.columns {
+                if let Some(column) = loaded.column(name) {
+                    *ty = column.data.column_type().into();
+                }
+            }
+            tables.push(Some(loaded));
+            schemas.push(schema);
+        }
+        Project {
+            config,
+            schemas,
+            tables,
+        }
     })
 }
 
@@ -236,6 +170,45 @@ fn assert_places(diagnostics: &[Diagnostic], sources: &SourceMap) {
     }
 }
 
+/// Plans, evaluates and builds the outputs of a program that checked clean, unless it
+/// uses the table that has no file (`segc run` stops before evaluating then).
+fn run(project: &Project, program: &check::ir::Program, sources: &SourceMap) {
+    let plan = plan::plan(program, &[]).expect("a clean program plans");
+    let planned: usize = plan.levels.iter().map(Vec::len).sum();
+    assert_eq!(planned, program.segments.len(), "every segment is planned");
+    if plan
+        .tables
+        .iter()
+        .any(|(index, _)| project.tables[*index].is_none())
+    {
+        return;
+    }
+    let config = &project.config;
+    let as_of = config.as_of.map(|(days, _)| days);
+    let evaluation = segc::eval::evaluate(program, &plan.levels, &project.tables, as_of);
+    for &id in &plan.outputs {
+        let result = evaluation.results[id]
+            .as_ref()
+            .expect("every planned segment has a result");
+        assert_eq!(result.count, result.members.count());
+        assert!(result.count <= evaluation.universe.len());
+        if let Some(groups) = &result.groups {
+            assert_eq!(groups.len(), result.count);
+        }
+    }
+    let outputs = output::build(
+        program,
+        config,
+        &project.tables,
+        &evaluation,
+        &plan.outputs,
+        sources,
+        as_of,
+    );
+    assert_eq!(outputs.files.len(), plan.outputs.len() + 1);
+    output::terminal_summary(program, config, &evaluation, &plan.outputs);
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -258,23 +231,19 @@ fuzz_target!(|data: &[u8]| {
     let checked = check::check(&project.config, &files, &project.schemas);
     diagnostics.extend(checked.diagnostics);
     if !checked.has_errors {
-        let plan = plan::plan(&checked.program, &[]).expect("a clean program plans");
-        let planned: usize = plan.levels.iter().map(Vec::len).sum();
-        assert_eq!(
-            planned,
-            checked.program.segments.len(),
-            "every segment is planned"
-        );
+        run(project, &checked.program, &sources);
     }
 
-    let mut diagnostics = check::allow::apply(&files, &sources, diagnostics, true);
-    for diagnostic in &mut diagnostics {
-        if diagnostic.code.default_level() != Level::Error {
-            if let Some(level) = project.config.level(diagnostic.code) {
-                diagnostic.level = level;
+    // `[lints]` as `segc check` applies it: allowed warnings go, denied ones are errors.
+    let mut diagnostics: Vec<Diagnostic> = check::allow::apply(&files, &sources, diagnostics, true)
+        .into_iter()
+        .filter_map(|mut diagnostic| {
+            if diagnostic.code.default_level() != Level::Error {
+                diagnostic.level = project.config.level(diagnostic.code)?;
             }
-        }
-    }
+            Some(diagnostic)
+        })
+        .collect();
     assert_places(&diagnostics, &sources);
     render::sort(&mut diagnostics, &sources);
     let options = Options {
