@@ -133,6 +133,7 @@ segment risk_in_value {
 const CLV: &str = "CustomerId,CLVScore\nC000799,10.5\nC001859,3\na,7\nb,7\n1,0\nzz,\n";
 
 /// Where the table file goes: one folder per process, in memory when the system has one.
+/// libFuzzer exits without running destructors, so the folder (two small files) stays.
 fn root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
