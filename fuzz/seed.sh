@@ -11,10 +11,12 @@ parse=corpus/parse_check
 load=corpus/load_eval
 mkdir -p "$parse" "$load"
 
-# parse_check: every segment file of the repository, named by its path.
+# parse_check: every segment file of the repository, named by its path without `.seg`, so
+# that the test walking the repository's .seg files does not take the corpus for sources.
 find "$repo/segments" "$repo/tests" "$repo/bench/segments" -name '*.seg' -print0 |
     while IFS= read -r -d '' file; do
         name=${file#"$repo"/}
+        name=${name%.seg}
         cp "$file" "$parse/${name//\//_}"
     done
 

@@ -87,6 +87,8 @@ codes! {
     Io => "io", Error, "a file could not be read or written";
     Data => "data", Error, "a table's contents do not follow the CSV rules or the column types";
     ExpectFailed => "expect-failed", Error, "an `expect` did not hold at run time";
+    Unsupported => "unsupported", Error,
+        "a construct that `segc compile` cannot express exactly in the chosen SQL dialect";
     NeverTrue => "never-true", Warning, "a condition no row can satisfy";
     AlwaysTrue => "always-true", Warning, "a condition every row satisfies";
     FloatEquality => "float-equality", Warning, "`=` or `!=` on fractional numbers";

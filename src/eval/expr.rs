@@ -713,3 +713,21 @@ fn coalesce<'t>(values: Vec<Vector<'t>>, len: usize) -> Vector<'t> {
         None => Vector::Bool(vec![UNKNOWN; len]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::round;
+
+    #[test]
+    fn round_goes_half_away_from_zero_on_the_scaled_value() {
+        assert_eq!(round(0.15, 1), 0.2);
+        assert_eq!(round(-0.15, 1), -0.2);
+        assert_eq!(round(2.5, 0), 3.0);
+        assert_eq!(round(-2.5, 0), -3.0);
+        // 1.005 is stored as 1.00499999999999989…, and 100.49999999999999 rounds down.
+        assert_eq!(round(1.005, 2), 1.0);
+        assert_eq!(round(1234.5, -2), 1200.0);
+        assert_eq!(round(1250.0, -2), 1300.0);
+        assert!(round(f64::NAN, 1).is_nan());
+    }
+}
