@@ -1,8 +1,13 @@
 //! Exact reading of number literals where rounding would change a result: percentages of
 //! `top` and shares of `split`.
 
+/// At most this many decimals. A percentage up to 100 is then below 10^20, so that it
+/// times a bucket or a key count (below 2^32) still fits 128 bits in `split` and `top`.
+const MAX_SCALE: i64 = 18;
+
 /// A decimal literal (`12.5`, `1_000`, `1e-3`) as `(digits, scale)`, meaning
-/// `digits / 10^scale`; `None` when it does not fit 128 bits.
+/// `digits / 10^scale`; `None` when it does not fit 128 bits or has more than
+/// [`MAX_SCALE`] decimals.
 pub fn parse_decimal(text: &str) -> Option<(u128, u32)> {
     let text = text.replace('_', "");
     let (mantissa, exponent) = match text.find(['e', 'E']) {
@@ -29,7 +34,7 @@ pub fn parse_decimal(text: &str) -> Option<(u128, u32)> {
         digits /= 10;
         scale -= 1;
     }
-    if scale > 30 {
+    if scale > MAX_SCALE {
         return None;
     }
     Some((digits, u32::try_from(scale).ok()?))
@@ -50,5 +55,21 @@ mod tests {
         assert_eq!(parse_decimal(".5"), Some((5, 1)));
         assert_eq!(parse_decimal("2."), Some((2, 0)));
         assert_eq!(parse_decimal("0.0"), Some((0, 0)));
+    }
+
+    #[test]
+    fn more_than_eighteen_decimals_are_refused() {
+        assert_eq!(
+            parse_decimal("0.000000000000000001"),
+            Some((1, 18)),
+            "eighteen decimals"
+        );
+        assert_eq!(parse_decimal("0.0000000000000000001"), None);
+        assert_eq!(parse_decimal("1e-19"), None);
+        // Trailing zeros do not count.
+        assert_eq!(
+            parse_decimal("50.00000000000000000000000000"),
+            Some((50, 0))
+        );
     }
 }

@@ -96,6 +96,44 @@ fn every_error_in_every_file_is_reported_in_one_run() {
     assert!(lines[1].contains("\"file\":\"segments/bad2.seg\",\"line\":3"));
 }
 
+/// Regression: with 28 decimals, split shares scaled by 10^30 overflowed the 128-bit bucket
+/// arithmetic, and `run` panicked; a `top` percentage with as many decimals could overflow
+/// on a large table. Percentages now take at most 18 decimals, and more is an error.
+#[test]
+fn percentages_with_more_than_eighteen_decimals_are_refused() {
+    let dir = fixture("split");
+    write_segment(
+        dir.path(),
+        "segment ab {\n    from people\n    \
+         split a 50.0000000000000000000000000001%, b 49.9999999999999999999999999999% \
+         seed \"s\"\n}\n\n\
+         segment most {\n    from people\n    \
+         top 99.999999999999999999999999999999% by length(CustomerId)\n}\n",
+    );
+    let output = segc(dir.path(), &["run", "--format", "json"]);
+    assert_status(&output, 1);
+    let share = |column: usize| {
+        format!(
+            "{{\"code\":\"segc::invalid-amount\",\"level\":\"error\",\
+             \"message\":\"a split share is out of range\",\"file\":\"segments/bad.seg\",\
+             \"line\":3,\"column\":{column},\"end_line\":3,\"end_column\":{},\
+             \"label\":\"too many digits\",\"help\":null,\"related\":[]}}",
+            column + 32
+        )
+    };
+    let top = "{\"code\":\"segc::invalid-amount\",\"level\":\"error\",\
+               \"message\":\"`top 99.999999999999999999999999999999%` is not a valid amount\",\
+               \"file\":\"segments/bad.seg\",\"line\":8,\"column\":9,\"end_line\":8,\
+               \"end_column\":43,\"label\":\"too many digits\",\
+               \"help\":\"keep a whole number of keys above 0, or a percentage above 0% up to \
+               100%\",\"related\":[]}";
+    assert_eq!(
+        stdout(&output).lines().collect::<Vec<_>>(),
+        [share(13).as_str(), share(49).as_str(), top]
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
 /// Runs the fixture once, breaks a table, runs again: the second run fails with a report
 /// naming the file, line and column, and the outputs of the first are left whole.
 fn assert_data_error(table_text: &str, expected: &[&str]) {
