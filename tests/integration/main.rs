@@ -8,6 +8,7 @@ mod differential;
 mod errors;
 mod evaluation;
 mod lints;
+mod oracle;
 mod sample;
 
 use std::fs;
