@@ -581,6 +581,25 @@ mod tests {
     }
 
     #[test]
+    fn round_goes_half_away_from_zero_on_the_decimal_as_written() {
+        // The floats nearest 1.005 and 0.285 lie below them, 2.675's too; each product
+        // with 100 lands on a different side of the half.
+        assert_eq!(round(1.005, 2), 1.01);
+        assert_eq!(round(0.285, 2), 0.29);
+        assert_eq!(round(2.675, 2), 2.68);
+        assert_eq!(round(-1.005, 2), -1.01);
+        assert_eq!(round(0.15, 1), 0.2);
+        assert_eq!(round(2.5, 0), 3.0);
+        assert_eq!(round(-2.5, 0), -3.0);
+        assert_eq!(round(0.125, 2), 0.13);
+        assert_eq!(round(1.2345, 2), 1.23);
+        assert_eq!(round(0.004, 2), 0.0);
+        assert_eq!(round(0.005, 2), 0.01);
+        assert_eq!(round(1e300, 2), 1e300);
+        assert_eq!(round(0.1 + 0.2, 1), 0.3);
+    }
+
+    #[test]
     fn split_buckets_follow_md5() {
         // md5("s:C1") = 92de3c1d20553d51b50606926f6f9a12, computed with `md5sum`.
         assert_eq!(split_bucket("s", "C1"), 0x92de_3c1d);

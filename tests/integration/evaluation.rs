@@ -25,6 +25,11 @@ fn set_algebra_follows_sql_precedence_and_in_segment_crosses_tables() {
 }
 
 #[test]
+fn round_goes_half_away_from_zero_on_the_decimal_as_written() {
+    assert_fixture_outputs("rounding");
+}
+
+#[test]
 fn split_groups_match_the_md5_buckets() {
     assert_fixture_outputs("split");
 }
