@@ -72,8 +72,13 @@ fn push_cell(out: &mut Vec<u8>, data: &ColumnData, row: usize) {
     }
 }
 
-/// The shortest decimal that reads back as the same number.
+/// The shortest decimal that reads back as the same number. A negative zero is written
+/// `0`: a cell `-0` read as an integer and widened to a number has lost its sign, and the
+/// same cell must not print differently when the column is declared a number.
 pub fn format_number(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_string();
+    }
     format!("{value}")
 }
 
@@ -425,5 +430,6 @@ mod tests {
         assert_eq!(format_number(1234.5), "1234.5");
         assert_eq!(format_number(2.0), "2");
         assert_eq!(format_number(-0.001), "-0.001");
+        assert_eq!(format_number(-0.0), "0");
     }
 }

@@ -30,6 +30,11 @@ fn round_goes_half_away_from_zero_on_the_decimal_as_written() {
 }
 
 #[test]
+fn zero_is_written_without_a_sign_declared_or_inferred() {
+    assert_fixture_outputs("zeros");
+}
+
+#[test]
 fn split_groups_match_the_md5_buckets() {
     assert_fixture_outputs("split");
 }
