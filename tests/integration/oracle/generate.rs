@@ -74,6 +74,7 @@ const STRINGS: &[&str] = &[
     "inf",
     "NaN",
     "a;b",
+    "cr\r\nlf",
 ];
 
 /// Patterns for `contains`, `starts with` and `ends with`.
@@ -94,17 +95,18 @@ const DATES: &[&str] = &[
     "2025-01-15",
 ];
 
-/// Numbers with many ties; most are exact in binary, a few (0.1, 0.3, 0.7) are not.
+/// Numbers with many ties; most are exact in binary, a few (0.1, 0.3, 0.7) are not, some
+/// are halves at two decimals (1.005, 0.285, 2.675) and one is a negative zero.
 const NUMBERS: &[f64] = &[
     0.0, 0.1, 0.25, 0.3, 0.5, 0.5, 0.7, 0.75, 1.0, 1.5, 2.0, 2.5, -0.5, -1.25, 3.0, 10.0, 0.125,
-    100.0, 0.7, 1.0,
+    100.0, 0.7, 1.0, 1.005, 0.285, 2.675, -1.005, -0.0,
 ];
 
 const INTEGER_LITERALS: &[&str] = &["0", "1", "2", "3", "5", "7", "10", "1_0", "12", "100"];
 
 const NUMBER_LITERALS: &[&str] = &[
     "0.5", "0.25", "0.7", "0.1", "1.5", "2.5", "0.3", "1e-1", "5e-1", "2.5E0", "0.125", "1_000.5",
-    "0.0", "3.0", "1e0",
+    "0.0", "3.0", "1e0", "1.005", "0.285", "2.675",
 ];
 
 const FRACTIONS: &[&str] = &["0", "0.25", "0.5", "0.75", "1", "0.1", "0.9", "0.3", "0.8"];
@@ -191,7 +193,7 @@ fn spell_number(value: f64, style: u8) -> String {
         2 if value.fract() == 0.0 => format!("{value}."),
         3 if value.abs() < 1.0 && value != 0.0 => plain.replacen("0.", ".", 1),
         4 => format!("{value:.3}"),
-        5 if value >= 0.0 => format!("+{plain}"),
+        5 if value.is_sign_positive() => format!("+{plain}"),
         6 => padded(plain, 1),
         _ => plain,
     }

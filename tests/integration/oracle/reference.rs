@@ -788,13 +788,14 @@ pub fn field(text: &str) -> String {
     }
 }
 
-/// A selected cell: numbers in their shortest form that reads back exactly, dates as
-/// `YYYY-MM-DD`, nulls as empty fields.
+/// A selected cell: numbers in their shortest form that reads back exactly (zero as `0`,
+/// whatever its sign), dates as `YYYY-MM-DD`, nulls as empty fields.
 fn output_cell(value: &Option<Value>) -> String {
     match value {
         None => String::new(),
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Int(i)) => i.to_string(),
+        Some(Value::Num(x)) if *x == 0.0 => "0".to_string(),
         Some(Value::Num(x)) => format!("{x}"),
         Some(Value::Date(d)) => format_date(*d),
         Some(Value::Str(s)) => field(s),
