@@ -106,7 +106,7 @@ const INTEGER_LITERALS: &[&str] = &["0", "1", "2", "3", "5", "7", "10", "1_0", "
 
 const NUMBER_LITERALS: &[&str] = &[
     "0.5", "0.25", "0.7", "0.1", "1.5", "2.5", "0.3", "1e-1", "5e-1", "2.5E0", "0.125", "1_000.5",
-    "0.0", "3.0", "1e0", "1.005", "0.285", "2.675",
+    "0.0", "3.0", "1e0", "1.005", "0.285", "2.675", "1e308",
 ];
 
 const FRACTIONS: &[&str] = &["0", "0.25", "0.5", "0.75", "1", "0.1", "0.9", "0.3", "0.8"];
@@ -271,6 +271,9 @@ pub struct TableDraft {
     columns: Vec<Column>,
     /// Several rows per key, or one (later rows of a repeated key are dropped).
     repeated_keys: bool,
+    /// Copied over and over past segc's 16,384-row chunks, so that a key's rows, a
+    /// ranking or a selection spans chunks.
+    big: bool,
     rows: Vec<(usize, Vec<Cell>)>,
     format: CsvFormat,
 }
@@ -303,9 +306,10 @@ fn table() -> impl Strategy<Value = TableDraft> {
             0..=types.len(),
             proptest::bool::weighted(0.4),
             csv_format(),
+            proptest::bool::weighted(0.01),
         )
             .prop_map(
-                |(types, names, declared, rows, key, key_position, repeated_keys, format)| {
+                |(types, names, declared, rows, key, key_position, repeated_keys, format, big)| {
                     let columns = types
                         .iter()
                         .zip(names)
@@ -321,6 +325,7 @@ fn table() -> impl Strategy<Value = TableDraft> {
                         key_position,
                         columns,
                         repeated_keys,
+                        big,
                         rows,
                         format,
                     }
@@ -868,6 +873,7 @@ fn resolve_table(index: usize, keys: &[&str], draft: TableDraft) -> Table {
         key_position,
         mut columns,
         repeated_keys,
+        big,
         rows,
         format,
     } = draft;
@@ -880,6 +886,22 @@ fn resolve_table(index: usize, keys: &[&str], draft: TableDraft) -> Table {
         })
         .filter(|row| repeated_keys || seen.insert(row.key.clone()))
         .collect();
+    if big {
+        // Copies keep their keys where keys repeat, so that one key's rows lie in several
+        // chunks; elsewhere each copy gets keys of its own.
+        let copies = 20_000 / rows.len() + 1;
+        let original = std::mem::take(&mut rows);
+        for copy in 0..copies {
+            rows.extend(original.iter().map(|row| Row {
+                key: if repeated_keys || copy == 0 {
+                    row.key.clone()
+                } else {
+                    format!("{}~{copy}", row.key)
+                },
+                cells: row.cells.clone(),
+            }));
+        }
+    }
     for (c, column) in columns.iter_mut().enumerate() {
         let all_null = rows.iter().all(|r| matches!(r.cells[c], Cell::Null(_)));
         let leading_zero = rows.iter().any(|r| match &r.cells[c] {

@@ -153,7 +153,8 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     let mut summaries: BTreeMap<String, Summary> = BTreeMap::new();
     for (w, world) in project.worlds.iter().enumerate() {
-        let outcomes = reference::evaluate(world, as_of);
+        let data: Vec<reference::Data> = world.tables.iter().map(reference::Data::load).collect();
+        let outcomes = reference::evaluate(world, &data, as_of);
         let all_keys: std::collections::BTreeSet<&str> = world
             .tables
             .iter()
@@ -168,7 +169,7 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
             let name = render::segment_name(w, segment);
             expected.insert(
                 format!("{name}.csv"),
-                reference::expected_csv(world, i, outcome),
+                reference::expected_csv(world, &data, i, outcome),
             );
             // Clauses are written in a shuffled order, so expectations are matched by
             // their text.
