@@ -259,6 +259,8 @@ fn segc_run_agrees_with_the_reference_evaluator() {
         cases,
         rng_seed: RngSeed::Fixed(seed),
         failure_persistence: None,
+        // Each step of shrinking runs segc; a few minutes of it is plenty.
+        max_shrink_iters: 2000,
         ..Config::default()
     };
     let base = scratch_base();
