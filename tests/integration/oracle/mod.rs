@@ -73,6 +73,8 @@ fn describe(project: &Project) -> String {
 /// How much the generated segments exercise, counted over a run and printed at its end,
 /// so that a generator that drifts into trivial segments shows.
 struct Tally {
+    projects: AtomicUsize,
+    worlds: AtomicUsize,
     segments: AtomicUsize,
     /// Some members, but not every key of the source.
     partial: AtomicUsize,
@@ -84,6 +86,8 @@ struct Tally {
 }
 
 static TALLY: Tally = Tally {
+    projects: AtomicUsize::new(0),
+    worlds: AtomicUsize::new(0),
     segments: AtomicUsize::new(0),
     partial: AtomicUsize::new(0),
     empty: AtomicUsize::new(0),
@@ -117,8 +121,11 @@ fn tally(segment: &model::Segment, outcome: &reference::Outcome, source_keys: us
 fn tally_report() -> String {
     let get = |c: &AtomicUsize| c.load(Ordering::Relaxed);
     format!(
-        "{} segments: {} with some but not all keys, {} empty, {} ranked, {} with selected \
-         rows, {} split, {} with a failed expect",
+        "{} projects run (shrinking included), {} worlds, {} segments: {} with some but not \
+         all keys, {} empty, {} ranked, {} with selected rows, {} split, {} with a failed \
+         expect",
+        get(&TALLY.projects),
+        get(&TALLY.worlds),
         get(&TALLY.segments),
         get(&TALLY.partial),
         get(&TALLY.empty),
@@ -149,6 +156,14 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
         .expect("segc runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
 
+    let run = TALLY.projects.fetch_add(1, Ordering::Relaxed) + 1;
+    TALLY
+        .worlds
+        .fetch_add(project.worlds.len(), Ordering::Relaxed);
+    if run % 1000 == 0 {
+        // A long run says how far it got.
+        eprintln!("oracle: {run} projects so far");
+    }
     let as_of = reference::parse_date(&project.as_of).expect("as_of is a date");
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     let mut summaries: BTreeMap<String, Summary> = BTreeMap::new();
