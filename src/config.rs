@@ -94,6 +94,8 @@ pub struct Config {
     pub key: String,
     pub segments: Vec<String>,
     pub output: String,
+    /// Where `output` is set, when segc.toml sets it.
+    pub output_span: Option<Span>,
     /// Days since 1970-01-01 of `as_of`, with its span.
     pub as_of: Option<(i32, Span)>,
     /// Tables in name order.
@@ -139,14 +141,144 @@ pub fn parse(root: &Path, file: FileId, sources: &SourceMap) -> Result<Config, V
         let span = error
             .span()
             .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-        vec![Diagnostic::new(
-            Code::Config,
-            error.message().trim_end_matches('\n').to_string(),
-        )
-        .at(file, span, "here")
-        .help(config_help(error.message()))]
+        let message = error.message().trim_end_matches('\n');
+        let diagnostic = match wrong_type(&text, span.start, message) {
+            Some(wrong) => Diagnostic::new(Code::Config, wrong.message)
+                .at(file, span, wrong.label)
+                .help(wrong.help),
+            None => Diagnostic::new(Code::Config, message)
+                .at(file, span, "here")
+                .help(config_help(message)),
+        };
+        vec![diagnostic]
     })?;
     validate(root, file, raw)
+}
+
+/// A value of the wrong type, said with the setting's name and an example of the right type.
+struct WrongType {
+    message: String,
+    label: String,
+    help: String,
+}
+
+/// Rephrases the TOML reader's "invalid type: integer `5`, expected a string" for the
+/// setting written before `at`, or `None` when the message is another kind.
+fn wrong_type(text: &str, at: usize, message: &str) -> Option<WrongType> {
+    let (found, expected) = message
+        .strip_prefix("invalid type: ")?
+        .split_once(", expected ")?;
+    // serde names TOML's arrays and tables after its own data model, and a table of
+    // segc.toml after the Rust struct that reads it.
+    let toml_words = |phrase: &str| match phrase {
+        "sequence" | "a sequence" => "an array".to_string(),
+        "map" | "a map" => "a table".to_string(),
+        struct_name if struct_name.starts_with("struct ") => "a table".to_string(),
+        other => other.to_string(),
+    };
+    let (mut found, expected) = (toml_words(found), toml_words(expected));
+    // TOML's own dates (`as_of = 2024-06-30`, no quotes) reach serde as a table.
+    if found == "a table"
+        && text
+            .get(at..)
+            .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        found = "a date without quotes".to_string();
+    }
+    let setting = setting_at(text, at)?;
+    let name = if setting.section.is_empty() {
+        setting.key.clone()
+    } else {
+        format!("{}.{}", setting.section, setting.key)
+    };
+    let message = if setting.in_value {
+        format!("an item of `{name}` must be {expected}, found {found}")
+    } else {
+        format!("`{name}` must be {expected}, found {found}")
+    };
+    let help = match example(&setting.section, &setting.key) {
+        Some(example) => format!("write it like `{example}`"),
+        None => "see the `segc.toml` section of the README".to_string(),
+    };
+    Some(WrongType {
+        message,
+        label: format!("expected {expected}"),
+        help,
+    })
+}
+
+/// The setting whose value holds the byte `at`.
+struct Setting {
+    /// The `[section]` it is in, without brackets; empty at the top.
+    section: String,
+    key: String,
+    /// Whether `at` is inside the value (an item of an array) rather than the value itself.
+    in_value: bool,
+}
+
+fn setting_at(text: &str, at: usize) -> Option<Setting> {
+    let at = at.min(text.len());
+    let mut end = at;
+    let mut in_value = false;
+    loop {
+        let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..end];
+        if line.trim_start().starts_with('[') && !line.contains('=') {
+            return None;
+        }
+        if let Some((key, before_value)) = line.split_once('=') {
+            let key = key.trim().trim_matches('"').to_string();
+            let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+            if key.is_empty() || !key.chars().all(plain) {
+                return None;
+            }
+            in_value |= !before_value.trim().is_empty();
+            let section = text[..start]
+                .lines()
+                .rev()
+                .map(|line| line.split('#').next().unwrap_or_default().trim())
+                .find(|line| line.starts_with('[') && line.ends_with(']'))
+                .map_or("", |line| line.trim_matches(['[', ']']))
+                .trim()
+                .to_string();
+            return Some(Setting {
+                section,
+                key,
+                in_value,
+            });
+        }
+        if start == 0 {
+            return None;
+        }
+        // A line without `=` is part of a value that started on an earlier line.
+        in_value = true;
+        end = start - 1;
+    }
+}
+
+/// A line of segc.toml that sets `key` in `section` with the right type.
+fn example(section: &str, key: &str) -> Option<String> {
+    let line = match (section, key) {
+        ("", "key") => "key = \"CustomerId\"",
+        ("", "segments") => "segments = [\"segments/**/*.seg\"]",
+        ("", "output") => "output = \"out\"",
+        ("", "as_of") => "as_of = \"2024-06-30\"",
+        ("lints", _) => return Some(format!("{key} = \"deny\"")),
+        (table, _) if table.starts_with("tables.") && table.ends_with(".columns") => {
+            return Some(format!("{key} = \"number\""));
+        }
+        (table, key) if table.starts_with("tables.") => match key {
+            "path" => "path = \"samples/churn.csv\"",
+            "model" => "model = \"transactional-churn\"",
+            "key" => "key = \"CustomerId\"",
+            "delimiter" => "delimiter = \";\"",
+            "null_values" => "null_values = [\"\", \"NA\"]",
+            "on_bad_value" => "on_bad_value = \"null\"",
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(line.to_string())
 }
 
 fn config_help(message: &str) -> String {
@@ -247,6 +379,7 @@ fn validate(root: &Path, file: FileId, raw: RawConfig) -> Result<Config, Vec<Dia
             || vec!["segments/**/*.seg".to_string()],
             |globs| globs.into_iter().map(Spanned::into_inner).collect(),
         ),
+        output_span: raw.output.as_ref().map(span_of),
         output: raw
             .output
             .map_or_else(|| "out".to_string(), Spanned::into_inner),
@@ -345,4 +478,60 @@ fn validate_table(
         on_bad_value,
         columns,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message and help of the TOML reader's `message` about the value at `needle`.
+    fn reworded(text: &str, needle: &str, message: &str) -> Option<(String, String)> {
+        let at = text.find(needle).expect("the value is in the text");
+        wrong_type(text, at, message).map(|wrong| (wrong.message, wrong.help))
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_setting_in_toml_words() {
+        let text = "output = 5\n\n[tables.t]  # churn\npath = \"t.csv\"\n\
+                    null_values = [\n  \"\",\n  7,\n]\n";
+        assert_eq!(
+            reworded(text, "5", "invalid type: integer `5`, expected a string"),
+            Some((
+                "`output` must be a string, found integer `5`".to_string(),
+                "write it like `output = \"out\"`".to_string()
+            ))
+        );
+        // An item on a line of its own, below its setting.
+        assert_eq!(
+            reworded(text, "7", "invalid type: integer `7`, expected a string"),
+            Some((
+                "an item of `tables.t.null_values` must be a string, found integer `7`".to_string(),
+                "write it like `null_values = [\"\", \"NA\"]`".to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn serde_words_become_toml_words() {
+        let text = "[tables]\nt = [1]\n";
+        assert_eq!(
+            reworded(
+                text,
+                "[1]",
+                "invalid type: sequence, expected struct RawTable"
+            ),
+            Some((
+                "`tables.t` must be a table, found an array".to_string(),
+                "see the `segc.toml` section of the README".to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn other_messages_are_left_to_the_toml_reader() {
+        assert_eq!(
+            reworded("modle = 1\n", "modle", "unknown field `modle`"),
+            None
+        );
+    }
 }

@@ -37,20 +37,7 @@ pub fn open(
     paths: &[PathBuf],
     sources: &SourceMap,
 ) -> Result<(Project, Vec<Diagnostic>), OpenError> {
-    let config_path = root.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&config_path).map_err(|error| {
-        if error.kind() == std::io::ErrorKind::NotFound {
-            OpenError::NotFound(root.to_path_buf())
-        } else {
-            OpenError::Invalid(vec![Diagnostic::new(
-                Code::Io,
-                format!("cannot read `{}`: {error}", config_path.display()),
-            )])
-        }
-    })?;
-    let file = sources.add(CONFIG_FILE, text);
-    let config = config::parse(root, file, sources).map_err(OpenError::Invalid)?;
-
+    let config = read_config(root, sources)?;
     let mut diagnostics = Vec::new();
     let mut seg_paths = discover(&config, &mut diagnostics);
     let named = explicit(root, paths, &mut diagnostics);
@@ -101,6 +88,101 @@ pub fn open(
         },
         diagnostics,
     ))
+}
+
+/// `.seg` files, each with the name to show for it, in the order to work on them.
+pub type SegPaths = Vec<(String, PathBuf)>;
+
+/// Reads and parses segc.toml in `root`.
+fn read_config(root: &Path, sources: &SourceMap) -> Result<Config, OpenError> {
+    let config_path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&config_path).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            OpenError::NotFound(root.to_path_buf())
+        } else {
+            OpenError::Invalid(vec![Diagnostic::new(
+                Code::Io,
+                format!("cannot read `{}`: {error}", config_path.display()),
+            )])
+        }
+    })?;
+    let file = sources.add(CONFIG_FILE, text);
+    config::parse(root, file, sources).map_err(OpenError::Invalid)
+}
+
+/// The `.seg` files the globs of segc.toml in `root` match, named relative to `root`,
+/// without reading them; bad globs come back as diagnostics.
+pub fn seg_files(
+    root: &Path,
+    sources: &SourceMap,
+) -> Result<(SegPaths, Vec<Diagnostic>), OpenError> {
+    let config = read_config(root, sources)?;
+    let mut diagnostics = Vec::new();
+    let files = discover(&config, &mut diagnostics);
+    Ok((files, diagnostics))
+}
+
+/// The `.seg` files that `paths` name, each named as given: a file itself, a folder the
+/// `.seg` files at any depth below it (in name order; hidden folders such as `.git` and
+/// symbolic links to folders are not entered). Relative paths are taken from `base`. A path
+/// that does not exist is a diagnostic; a file named twice is listed once.
+pub fn named_seg_files(
+    base: &Path,
+    paths: &[PathBuf],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SegPaths {
+    let mut found = Vec::new();
+    for given in paths {
+        let path = base.join(given);
+        if path.is_dir() {
+            walk(&path, given, &mut found, diagnostics);
+        } else if path.is_file() {
+            found.push((given.display().to_string(), path));
+        } else {
+            diagnostics.push(Diagnostic::new(
+                Code::Io,
+                format!("`{}` does not exist", given.display()),
+            ));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|(_, path)| seen.insert(std::fs::canonicalize(path).unwrap_or(path.clone())));
+    found
+}
+
+/// Adds the `.seg` files below `dir`, at any depth, named below `name`.
+fn walk(
+    dir: &Path,
+    name: &Path,
+    found: &mut Vec<(String, PathBuf)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            diagnostics.push(Diagnostic::new(
+                Code::Io,
+                format!("cannot read folder `{}`: {error}", name.display()),
+            ));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let child = name.join(entry.file_name());
+        // The entry's own type, not its target's: a link to a folder could lead in a circle.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if kind.is_dir() && !hidden {
+            walk(&path, &child, found, diagnostics);
+        } else if path.extension().is_some_and(|e| e == "seg") && path.is_file() {
+            found.push((child.display().to_string(), path));
+        }
+    }
 }
 
 /// The files the configured globs match, sorted, each once.

@@ -85,10 +85,10 @@ impl ExprChecker<'_> {
         self.mismatch(
             checked.span,
             format!(
-                "`{context}` needs a condition, but this is a {}",
-                checked.ty.as_str()
+                "`{context}` needs a condition, but this is {}",
+                checked.ty.with_article()
             ),
-            format!("a {}, not a condition", checked.ty.as_str()),
+            format!("{}, not a condition", checked.ty.with_article()),
             Some(help.to_string()),
         );
         poisoned(checked.span)
@@ -126,10 +126,10 @@ impl ExprChecker<'_> {
             self.mismatch(
                 by.span,
                 format!(
-                    "`by` needs a number or a date to rank on, but this is a {}",
-                    by.ty.as_str()
+                    "`by` needs a number or a date to rank on, but this is {}",
+                    by.ty.with_article()
                 ),
-                format!("a {}", by.ty.as_str()),
+                by.ty.with_article().to_string(),
                 None,
             );
             return None;
@@ -316,10 +316,10 @@ impl ExprChecker<'_> {
                     self.mismatch(
                         value.span,
                         format!(
-                            "text matching needs a string, but this is a {}",
-                            value.ty.as_str()
+                            "text matching needs a string, but this is {}",
+                            value.ty.with_article()
                         ),
-                        format!("a {}", value.ty.as_str()),
+                        value.ty.with_article().to_string(),
                         None,
                     );
                     return poisoned(span);
@@ -355,10 +355,10 @@ impl ExprChecker<'_> {
         self.mismatch(
             expr.span,
             format!(
-                "{context} needs numbers, but this is a {}",
-                expr.ty.as_str()
+                "{context} needs numbers, but this is {}",
+                expr.ty.with_article()
             ),
-            format!("a {}", expr.ty.as_str()),
+            expr.ty.with_article().to_string(),
             None,
         );
         poisoned(expr.span)
@@ -461,9 +461,9 @@ impl ExprChecker<'_> {
         self.mismatch(
             at,
             format!(
-                "cannot {verb} a {} with a {}",
-                lhs.ty.as_str(),
-                rhs.ty.as_str()
+                "cannot {verb} {} with {}",
+                lhs.ty.with_article(),
+                rhs.ty.with_article()
             ),
             format!(
                 "{} on the left, {} on the right",
@@ -531,11 +531,11 @@ impl ExprChecker<'_> {
                 self.mismatch(
                     item.span,
                     format!(
-                        "a {} list item for a {} value",
-                        ty.as_str(),
-                        value.ty.as_str()
+                        "{} list item for {} value",
+                        ty.with_article(),
+                        value.ty.with_article()
                     ),
-                    format!("a {}", ty.as_str()),
+                    ty.with_article().to_string(),
                     type_help(
                         &value,
                         &typed(ExprKind::Const(scalar.clone()), ty, item.span),
@@ -594,7 +594,18 @@ impl ExprChecker<'_> {
             self.report(diagnostic);
             return poisoned(span);
         };
-        let checked: Vec<TypedExpr> = args.iter().map(|arg| self.expr(arg)).collect();
+        let mut checked: Vec<TypedExpr> = args.iter().map(|arg| self.expr(arg)).collect();
+        // `round(x, -1)`: the minus is an operator on the literal; fold it into the literal.
+        if func == Function::Round {
+            if let Some(digits) = checked.get_mut(1) {
+                if let ExprKind::Neg(inner) = &digits.kind {
+                    if let ExprKind::Const(Scalar::Integer(d)) = inner.kind {
+                        digits.kind = ExprKind::Const(Scalar::Integer(d.wrapping_neg()));
+                        digits.ty = Type::Integer;
+                    }
+                }
+            }
+        }
         let arity = |count: usize| -> Option<String> {
             (checked.len() != count).then(|| {
                 format!(
@@ -624,8 +635,11 @@ impl ExprChecker<'_> {
             }
             checker.mismatch(
                 arg.span,
-                format!("`{name}` needs {what}, but this is a {}", arg.ty.as_str()),
-                format!("a {}", arg.ty.as_str()),
+                format!(
+                    "`{name}` needs {what}, but this is {}",
+                    arg.ty.with_article()
+                ),
+                arg.ty.with_article().to_string(),
                 None,
             );
             false
@@ -712,8 +726,8 @@ impl ExprChecker<'_> {
             self.mismatch(
                 other.map_or(span, |a| a.span),
                 "`coalesce` needs arguments of one type".to_string(),
-                format!("a {}", other.map_or("value", |a| a.ty.as_str())),
-                Some(format!("the first argument is a {}", known[0].as_str())),
+                other.map_or("a value", |a| a.ty.with_article()).to_string(),
+                Some(format!("the first argument is {}", known[0].with_article())),
             );
             return poisoned(span);
         };
@@ -781,12 +795,12 @@ impl ExprChecker<'_> {
             self.mismatch(
                 column.span,
                 format!(
-                    "`{}` needs a numeric column, but `{}` is a {}",
+                    "`{}` needs a numeric column, but `{}` is {}",
                     name.name,
                     column.name,
-                    column_type.as_str()
+                    column_type.with_article()
                 ),
-                format!("a {} column", column_type.as_str()),
+                format!("{} column", column_type.with_article()),
                 None,
             );
             return poisoned(span);

@@ -158,6 +158,19 @@ impl Type {
         }
     }
 
+    /// The type's name with its article, for messages: `an integer`, `a string`.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Type::Bool => "a bool",
+            Type::Integer => "an integer",
+            Type::Number => "a number",
+            Type::Date => "a date",
+            Type::String => "a string",
+            Type::Null => "null",
+            Type::Unknown => "a value of unknown type",
+        }
+    }
+
     pub fn is_numeric(self) -> bool {
         matches!(self, Type::Integer | Type::Number)
     }

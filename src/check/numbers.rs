@@ -25,7 +25,7 @@ pub fn parse_decimal(text: &str) -> Option<(u128, u32)> {
         scale += 1;
     }
     // Drop trailing zeros of the fraction so equal values compare equal.
-    while scale > 0 && digits % 10 == 0 {
+    while scale > 0 && digits.is_multiple_of(10) {
         digits /= 10;
         scale -= 1;
     }

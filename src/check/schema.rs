@@ -108,18 +108,44 @@ pub fn header_schemas(
                 HeaderMode::NamesOnly => Some(0),
                 HeaderMode::Sample(rows) => Some(rows),
             };
-            if !inputs.path.exists() {
-                let problem = Diagnostic::new(
-                    Code::TableUnavailable,
-                    format!("table `{}` has no file at `{}`", table.name, table.path),
-                )
-                .at(config.file, table.path_span, "this file does not exist")
-                .help("columns were checked against declared and model columns only");
-                return (declared_schema(table), vec![problem]);
+            let unavailable = |message: String, label: &str| {
+                Diagnostic::new(Code::TableUnavailable, message)
+                    .at(config.file, table.path_span, label)
+                    .help("columns were checked against declared and model columns only")
+            };
+            match std::fs::metadata(&inputs.path) {
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    let message = format!("table `{}` has no file at `{}`", table.name, table.path);
+                    let problem = unavailable(message, "this file does not exist");
+                    return (declared_schema(table), vec![problem]);
+                }
+                // Reading a folder fails with "Is a directory", which names no path.
+                Ok(metadata) if metadata.is_dir() => {
+                    let message = format!(
+                        "table `{}` has a folder at `{}`, not a file",
+                        table.name, table.path
+                    );
+                    let problem = unavailable(message, "this is a folder");
+                    return (declared_schema(table), vec![problem]);
+                }
+                _ => {}
             }
             match data::read_header(&options, sample, sources) {
                 Ok(header) => schema_from_header(config, table, &header, mode),
-                Err(problems) => (declared_schema(table), problems),
+                Err(problems) => {
+                    // A file that exists but cannot be read is unavailable like a missing
+                    // one; its report points at the `path` that names it.
+                    let problems = problems
+                        .into_iter()
+                        .map(|problem| match problem.code {
+                            Code::Io if problem.primary.is_none() => {
+                                unavailable(problem.message, "this file cannot be read")
+                            }
+                            _ => problem,
+                        })
+                        .collect();
+                    (declared_schema(table), problems)
+                }
             }
         })
         .collect()
@@ -162,10 +188,7 @@ fn schema_from_header(
                 table.path_span,
                 "this file's header lacks the key column",
             )
-            .help(format!(
-                "the header has `{}`; set `key` for this table",
-                header.names.join("`, `")
-            )),
+            .help(key_help(table, &header.names)),
         );
     }
     if let (Some(kind), Some(span)) = (table.model, table.model_span) {
@@ -220,4 +243,33 @@ fn schema_from_header(
         },
         problems,
     )
+}
+
+/// What to do about a header without the key column. A header read with the wrong
+/// delimiter is one long name that holds the key; that is worth saying outright.
+fn key_help(table: &TableConfig, names: &[String]) -> String {
+    let other = [';', '\t', '|', ',']
+        .into_iter()
+        .filter(|&d| d != char::from(table.delimiter))
+        .find(|&d| {
+            names
+                .iter()
+                .any(|name| name.split(d).any(|part| part == table.key))
+        });
+    match other {
+        Some(delimiter) => {
+            let (name, written) = match delimiter {
+                '\t' => ("tab".to_string(), "\\t".to_string()),
+                d => (format!("`{d}`"), d.to_string()),
+            };
+            format!(
+                "the header looks {name}-separated; set `delimiter = \"{written}\"` for table `{}`",
+                table.name
+            )
+        }
+        None => format!(
+            "the header has `{}`; set `key` for this table",
+            names.join("`, `")
+        ),
+    }
 }

@@ -276,8 +276,18 @@ fn check_delimiter(options: &LoadOptions<'_>) -> Result<(), Vec<Diagnostic>> {
 }
 
 fn io_error(options: &LoadOptions<'_>, error: &std::io::Error) -> Vec<Diagnostic> {
-    let message = format!("cannot read `{}`: {error}", options.display_path);
-    vec![Diagnostic::new(Code::Io, message)]
+    let path = options.display_path;
+    // The system's "Is a directory" does not say which path is the folder.
+    let message = if options.path.is_dir() {
+        format!("`{path}` is a folder, not a file")
+    } else {
+        format!("cannot read `{path}`: {error}")
+    };
+    let help = format!(
+        "the `path` of table `{}` in segc.toml must name a readable CSV file",
+        options.table
+    );
+    vec![Diagnostic::new(Code::Io, message).help(help)]
 }
 
 /// The whole file. A large file is read in blocks by several threads at once, which
@@ -367,16 +377,27 @@ fn parse_header(
 ) -> Result<HeaderLine, Vec<Diagnostic>> {
     let start = if input.starts_with(BOM) { BOM.len() } else { 0 };
     let path = options.display_path;
+    // Points at the start of the file, so that even a file of no bytes is named with a line
+    // and column like every other data error.
+    let no_header = |message: String| {
+        let (file, span) = reporter.excerpt(1, start, start);
+        let help = format!(
+            "a table starts with a header line that names its columns, the key column `{}` \
+             among them",
+            options.key
+        );
+        vec![Diagnostic::new(Code::Data, message)
+            .at(file, span, "expected a header line here")
+            .help(help)]
+    };
     if input.len() == start {
-        let message = format!("`{path}` is empty; expected a header line");
-        return Err(vec![Diagnostic::new(Code::Data, message)]);
+        return Err(no_header(format!("`{path}` is empty")));
     }
     let mut tokenizer = Tokenizer::new(input, start, input.len(), options.delimiter);
     let mut fields: Vec<Field> = Vec::new();
     let mut scratch = Vec::new();
     let Some(record) = tokenizer.next_record(&mut scratch, |_, field| fields.push(field)) else {
-        let message = format!("`{path}` has only empty lines; expected a header line");
-        return Err(vec![Diagnostic::new(Code::Data, message)]);
+        return Err(no_header(format!("`{path}` has only empty lines")));
     };
     let line = 1 + record.line;
     let at = |field: &Field| CellAt {
@@ -436,15 +457,16 @@ fn parse_header(
         match std::str::from_utf8(text) {
             Ok(name) => names.push(name.to_string()),
             Err(_) => {
-                let (file, span) = reporter.excerpt(place, field.start, field.end);
+                let (start, end, label) = reporter.bad_bytes(field.start, field.end);
+                let (file, span) = reporter.excerpt(place, start, end);
                 let message = format!(
                     "column {} of the header of `{path}` is not valid UTF-8",
                     index + 1
                 );
                 errors.push(
                     Diagnostic::new(Code::Data, message)
-                        .at(file, span, "not UTF-8")
-                        .help("save the file as UTF-8"),
+                        .at(file, span, label)
+                        .help(super::report::NOT_UTF8_HELP),
                 );
             }
         }

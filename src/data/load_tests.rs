@@ -316,10 +316,7 @@ fn a_header_without_rows_is_an_empty_table() {
 #[test]
 fn an_empty_file_has_no_header() {
     let errors = Setup::new(&[]).errors("");
-    assert_eq!(
-        errors,
-        [("`t.csv` is empty; expected a header line".to_string(), None)]
-    );
+    assert_eq!(errors, [("`t.csv` is empty".to_string(), Some((1, 1)))]);
     let header = Setup::new(&[]).header("", Some(10));
     let messages: Vec<String> = header
         .err()
@@ -327,7 +324,12 @@ fn an_empty_file_has_no_header() {
         .into_iter()
         .map(|d| d.message)
         .collect();
-    assert_eq!(messages, ["`t.csv` is empty; expected a header line"]);
+    assert_eq!(messages, ["`t.csv` is empty"]);
+    let blank = Setup::new(&[]).errors("\u{feff}\r\n\n");
+    assert_eq!(
+        blank,
+        [("`t.csv` has only empty lines".to_string(), Some((1, 1)))]
+    );
 }
 
 #[test]
@@ -517,7 +519,7 @@ fn cells_that_are_not_utf8_are_errors_in_text_columns_and_keys() {
         [
             (
                 "cell in column `s` is not valid UTF-8".to_string(),
-                Some((3, 4))
+                Some((3, 5))
             ),
             (
                 "cell in column `id` is not valid UTF-8".to_string(),
@@ -944,6 +946,24 @@ fn a_missing_file_is_an_io_error() {
 }
 
 #[test]
+fn a_folder_is_named_as_a_folder() {
+    let setup = Setup::new(&[]);
+    let scratch = Scratch::new();
+    let errors = load_table(&setup.options(&scratch.dir), &SourceMap::new())
+        .err()
+        .unwrap_or_default();
+    let messages: Vec<(Code, &str)> = errors
+        .iter()
+        .map(|error| (error.code, error.message.as_str()))
+        .collect();
+    assert_eq!(messages, [(Code::Io, "`t.csv` is a folder, not a file")]);
+    assert_eq!(
+        errors[0].help.as_deref(),
+        Some("the `path` of table `t` in segc.toml must name a readable CSV file")
+    );
+}
+
+#[test]
 fn a_quote_cannot_be_the_delimiter() {
     let mut setup = Setup::new(&[]);
     setup.delimiter = b'"';
@@ -959,7 +979,7 @@ fn a_header_that_is_not_utf8_is_an_error() {
         errors,
         [(
             "column 2 of the header of `t.csv` is not valid UTF-8".to_string(),
-            Some((1, 4))
+            Some((1, 6))
         )]
     );
 }
@@ -1146,11 +1166,11 @@ fn tiny_chunks_load_the_same_table_as_one_chunk() {
             let mut cell = || cells[noise.next() as usize % cells.len()];
             let (id, a, b, c) = (cell(), cell(), cell(), cell());
             contents.push_str(&format!("k{id},{a},{b},{c}"));
-            if noise.next() % 50 == 0 {
+            if noise.next().is_multiple_of(50) {
                 contents.push_str(",extra");
             }
             contents.push('\n');
-            if noise.next() % 7 == 0 {
+            if noise.next().is_multiple_of(7) {
                 contents.push('\n');
             }
         }

@@ -247,9 +247,10 @@ pub fn load_tables(
     options: &[LoadOptions<'_>],
     sources: &SourceMap,
 ) -> Vec<Result<Table, Vec<Diagnostic>>> {
-    use rayon::prelude::*;
+    // One table at a time: each load already keeps every core busy, and a table's file
+    // buffer and sorting scratch are freed before the next table needs its own.
     options
-        .par_iter()
+        .iter()
         .map(|options| load_table(options, sources))
         .collect()
 }

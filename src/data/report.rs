@@ -127,11 +127,7 @@ impl Reporter<'_> {
                 "no key".to_string(),
                 "every row needs a key".to_string(),
             ),
-            ProblemKind::NotUtf8 { slot } => (
-                format!("cell in column `{}` is not valid UTF-8", column(slot)),
-                "not UTF-8".to_string(),
-                "save the file as UTF-8".to_string(),
-            ),
+            ProblemKind::NotUtf8 { slot } => return self.not_utf8(at, column(slot)),
             ProblemKind::BadCell { slot } => {
                 let ty = columns.get(slot).map_or(ColumnType::String, |info| info.ty);
                 let (one, _) = type_phrase(ty);
@@ -151,18 +147,53 @@ impl Reporter<'_> {
             .help(help)
     }
 
+    /// The error for a cell that is not UTF-8.
+    fn not_utf8(&self, at: &CellAt, column: &str) -> Diagnostic {
+        let (start, end, label) = self.bad_bytes(at.start, at.end);
+        let bad = CellAt { start, end, ..*at };
+        let message = format!("cell in column `{column}` is not valid UTF-8");
+        self.at_cell(Diagnostic::new(Code::Data, message), &bad, &label)
+            .help(NOT_UTF8_HELP)
+    }
+
+    /// The first bytes of `start..end` that are not UTF-8, and a label naming them. In a long
+    /// cell, the cell's start says little about where the wrong encoding shows.
+    pub fn bad_bytes(&self, start: usize, end: usize) -> (usize, usize, String) {
+        let raw = self.input.get(start..end).unwrap_or_default();
+        let (offset, len) = match std::str::from_utf8(raw) {
+            Err(error) => (error.valid_up_to(), error.error_len().unwrap_or(1)),
+            Ok(_) => return (start, end, "not UTF-8".to_string()),
+        };
+        let bytes: Vec<String> = raw
+            .get(offset..offset + len)
+            .unwrap_or_default()
+            .iter()
+            .map(|byte| format!("0x{byte:02X}"))
+            .collect();
+        let label = match bytes.as_slice() {
+            [one] => format!("byte {one} is not UTF-8"),
+            _ => format!("bytes {} are not UTF-8", bytes.join(" ")),
+        };
+        (start + offset, start + offset + len, label)
+    }
+
     /// The error for a record with `found` fields where the header has `width`.
     fn ragged(&self, at: &CellAt, width: usize, found: usize) -> Diagnostic {
         let line = self.line_of(at);
         let rest = self.input.get(at.record..).unwrap_or_default();
         let line_end = memchr(b'\n', rest).map_or(self.input.len(), |i| at.record + i);
         let (file, span) = self.excerpt(line, at.record, line_end);
+        let fields = |count: usize| match count {
+            1 => "1 field".to_string(),
+            _ => format!("{count} fields"),
+        };
         let message = format!(
-            "expected {width} fields, found {found} on line {line} of `{}`",
+            "expected {}, found {found} on line {line} of `{}`",
+            fields(width),
             self.path
         );
         Diagnostic::new(Code::Data, message)
-            .at(file, span, format!("{found} fields"))
+            .at(file, span, fields(found))
             .help(
                 "every row has as many fields as the header; a value that holds the delimiter \
              must be quoted, and a delimiter at the end of a line starts one more field",
@@ -246,6 +277,10 @@ impl Reporter<'_> {
         format!("{word} {}{more}", lines.join(", "))
     }
 }
+
+/// What to do about bytes that are not UTF-8.
+pub const NOT_UTF8_HELP: &str =
+    "save the file as UTF-8; bytes like these come from encodings such as Latin-1";
 
 /// "a number" and "numbers", for messages.
 fn type_phrase(ty: ColumnType) -> (&'static str, &'static str) {

@@ -1,7 +1,7 @@
 //! Diagnostics: every problem segc reports to a user, as data.
 //!
 //! Each stage returns [`Diagnostic`]s; rendering them for people (miette) or for machines
-//! (JSON) happens in one place, [`render`].
+//! (JSON lines, GitHub workflow commands, SARIF) happens in one place, [`render`].
 
 pub mod render;
 
@@ -15,6 +15,7 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level's name as every format prints it: `error` or `warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Warning => "warning",
@@ -56,6 +57,7 @@ macro_rules! codes {
                 }
             }
 
+            /// The code with this name, as written in `[lints]`.
             pub fn from_name(name: &str) -> Option<Code> {
                 Code::ALL.iter().copied().find(|code| code.name() == name)
             }
@@ -74,7 +76,8 @@ codes! {
     Cycle => "cycle", Error, "segments that depend on each other in a circle";
     TypeMismatch => "type-mismatch", Error, "an operation on values of the wrong type";
     NullComparison => "null-comparison", Error, "`= null` or `!= null`, which is never true";
-    ClauseConflict => "clause-conflict", Error, "clauses missing, repeated or used together wrongly";
+    ClauseConflict => "clause-conflict", Error,
+        "clauses missing, repeated or used together wrongly";
     InvalidAmount => "invalid-amount", Error,
         "a count, percentage or split share out of range";
     InvalidLiteral => "invalid-literal", Error, "a literal that is not a valid value";
@@ -84,6 +87,8 @@ codes! {
     Io => "io", Error, "a file could not be read or written";
     Data => "data", Error, "a table's contents do not follow the CSV rules or the column types";
     ExpectFailed => "expect-failed", Error, "an `expect` did not hold at run time";
+    Unsupported => "unsupported", Error,
+        "a construct that `segc compile` cannot express exactly in the chosen SQL dialect";
     NeverTrue => "never-true", Warning, "a condition no row can satisfy";
     AlwaysTrue => "always-true", Warning, "a condition every row satisfies";
     FloatEquality => "float-equality", Warning, "`=` or `!=` on fractional numbers";
@@ -104,6 +109,7 @@ pub struct Label {
 }
 
 impl Label {
+    /// A labelled span in `file`.
     pub fn new(file: FileId, span: Span, message: impl Into<String>) -> Label {
         Label {
             file,
@@ -140,21 +146,25 @@ impl Diagnostic {
         }
     }
 
+    /// Sets the primary place: where the problem is, and the text under it.
     pub fn at(mut self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
         self.primary = Some(Label::new(file, span, label));
         self
     }
 
+    /// Adds another place that explains the problem.
     pub fn related(mut self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
         self.related.push(Label::new(file, span, label));
         self
     }
 
+    /// Sets the help line: how to fix the problem.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
+    /// Whether the finding fails the command.
     pub fn is_error(&self) -> bool {
         self.level == Level::Error
     }

@@ -96,4 +96,60 @@ mod tests {
         assert_eq!(a.count(), 4);
         assert!(a.contains(129) && !a.contains(128));
     }
+
+    #[test]
+    fn full_sets_exactly_the_ids_below_len() {
+        assert_eq!(Bits::full(70).count(), 70);
+        assert_eq!(Bits::full(64).count(), 64);
+        assert_eq!(Bits::full(0).count(), 0);
+        assert!(Bits::full(70).contains(69));
+    }
+
+    #[test]
+    fn atomic_bits_become_the_same_bits() {
+        let shared = AtomicBits::new(130);
+        [0, 64, 129].iter().for_each(|&id| shared.set(id));
+        assert_eq!(shared.into_bits(), of(130, &[0, 64, 129]));
+    }
+}
+
+/// Bits that parallel workers set through a shared reference.
+#[derive(Debug)]
+pub struct AtomicBits {
+    words: Vec<std::sync::atomic::AtomicU64>,
+    len: usize,
+}
+
+impl AtomicBits {
+    pub fn new(len: usize) -> AtomicBits {
+        AtomicBits {
+            words: (0..len.div_ceil(64)).map(|_| Default::default()).collect(),
+            len,
+        }
+    }
+
+    pub fn set(&self, id: usize) {
+        let bit = 1 << (id % 64);
+        self.words[id / 64].fetch_or(bit, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn into_bits(self) -> Bits {
+        Bits {
+            words: self.words.into_iter().map(|w| w.into_inner()).collect(),
+            len: self.len,
+        }
+    }
+}
+
+impl Bits {
+    /// Every id of `0..len`.
+    pub fn full(len: usize) -> Bits {
+        let mut words = vec![u64::MAX; len.div_ceil(64)];
+        if !len.is_multiple_of(64) {
+            if let Some(last) = words.last_mut() {
+                *last = (1 << (len % 64)) - 1;
+            }
+        }
+        Bits { words, len }
+    }
 }

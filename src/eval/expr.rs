@@ -637,10 +637,6 @@ fn call<'t>(function: Function, args: &[Node<'t>], rows: Range<usize>) -> Vector
 }
 
 /// Rounds half away from zero at `digits` decimal places (negative: tens, hundreds, …).
-///
-/// The number rounded is the decimal the user sees: the shortest one that reads back as
-/// `value`, so that `round(1.005, 2)` is 1.01 although the float nearest 1.005 lies a hair
-/// below it.
 pub fn round(value: f64, digits: i64) -> f64 {
     if value.is_nan() || value.is_infinite() {
         return value;
@@ -652,47 +648,11 @@ pub fn round(value: f64, digits: i64) -> f64 {
         if !scaled.is_finite() {
             return value;
         }
-        // Away from a half, the product's rounding error cannot change the result; near
-        // one it can (1.005 × 100 is 100.49999999999999), so the decimal decides.
-        let from_half = (scaled.abs().fract() - 0.5).abs();
-        if from_half <= 8.0 * f64::EPSILON * scaled.abs().max(1.0) {
-            return round_decimal(value, digits);
-        }
         scaled.round() / factor
     } else {
         let factor = 10f64.powi(-digits);
         (value / factor).round() * factor
     }
-}
-
-/// Rounds the shortest decimal form of `value` half away from zero at `digits` places.
-fn round_decimal(value: f64, digits: i32) -> f64 {
-    // `{:e}` writes the shortest digits that read back as the value: `1.005e0`.
-    let text = format!("{:e}", value.abs());
-    let Some((mantissa, exponent)) = text.split_once('e') else {
-        return value;
-    };
-    let Ok(exponent) = exponent.parse::<i32>() else {
-        return value;
-    };
-    let significant: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    // The first digit stands for 10^exponent; keep those down to 10^-digits.
-    let keep = exponent + 1 + digits;
-    if keep >= significant.len() as i32 {
-        return value;
-    }
-    if keep < 0 {
-        return 0.0 * value.signum();
-    }
-    let keep = keep as usize;
-    let mut kept: u128 = significant[..keep]
-        .iter()
-        .fold(0, |n, d| n * 10 + u128::from(d - b'0'));
-    if significant[keep] >= b'5' {
-        kept += 1;
-    }
-    let rounded: f64 = format!("{kept}e{}", -digits).parse().unwrap_or(value.abs());
-    rounded.copysign(value)
 }
 
 fn coalesce<'t>(values: Vec<Vector<'t>>, len: usize) -> Vector<'t> {
@@ -751,5 +711,23 @@ fn coalesce<'t>(values: Vec<Vector<'t>>, len: usize) -> Vector<'t> {
             Vector::Str(codes, Dict::Owned(Arc::new(dict)))
         }
         None => Vector::Bool(vec![UNKNOWN; len]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round;
+
+    #[test]
+    fn round_goes_half_away_from_zero_on_the_scaled_value() {
+        assert_eq!(round(0.15, 1), 0.2);
+        assert_eq!(round(-0.15, 1), -0.2);
+        assert_eq!(round(2.5, 0), 3.0);
+        assert_eq!(round(-2.5, 0), -3.0);
+        // 1.005 is stored as 1.00499999999999989…, and 100.49999999999999 rounds down.
+        assert_eq!(round(1.005, 2), 1.0);
+        assert_eq!(round(1234.5, -2), 1200.0);
+        assert_eq!(round(1250.0, -2), 1300.0);
+        assert!(round(f64::NAN, 1).is_nan());
     }
 }

@@ -12,11 +12,15 @@ mod expr;
 mod vector;
 
 pub use bits::Bits;
+
+use bits::AtomicBits;
 pub use expr::round;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
@@ -35,54 +39,127 @@ use self::vector::{Vector, TRUE};
 const CHUNK: usize = 16 * 1024;
 
 /// All keys of the loaded tables, sorted by bytes, and each table's map into them.
+///
+/// The universe does not copy the keys: each is named by a table that has it and its id
+/// there. When every loaded table has the same keys (the usual case: model outputs over
+/// one customer base), the first such table spells them all and no list is kept.
 #[derive(Debug)]
 pub struct Universe<'t> {
-    pub keys: Vec<&'t str>,
+    tables: &'t [Option<Table>],
+    /// `(table, local id)` for each key, in key order; empty when `shared` spells them.
+    spelled: Vec<(u32, u32)>,
+    /// The table whose keys are the universe, when every loaded table has the same keys.
+    shared: Option<usize>,
+    len: usize,
     /// For each configured table: local key id to universe id, when the table is loaded.
     pub maps: Vec<Option<Vec<u32>>>,
+    /// No key holds a byte that CSV must quote, so outputs copy keys as they are.
+    pub plain: bool,
 }
 
 impl<'t> Universe<'t> {
     /// Merges the sorted key lists of every loaded table.
     pub fn new(tables: &'t [Option<Table>]) -> Universe<'t> {
-        let mut keys: Vec<&'t str> = Vec::new();
+        let loaded: Vec<usize> = (0..tables.len()).filter(|&i| tables[i].is_some()).collect();
+        let keys_of = |index: usize| &tables[index].as_ref().expect("loaded").keys;
+        let plain = loaded.iter().all(|&index| {
+            !keys_of(index)
+                .text
+                .bytes()
+                .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        });
         let mut maps: Vec<Option<Vec<u32>>> = vec![None; tables.len()];
-        for (index, table) in tables.iter().enumerate() {
-            let Some(table) = table else { continue };
-            let incoming: Vec<&'t str> = (0..table.keys.len() as u32)
-                .map(|id| table.keys.get(id))
-                .collect();
-            if keys == incoming {
-                maps[index] = Some((0..incoming.len() as u32).collect());
-                continue;
+        let Some(&first) = loaded.first() else {
+            return Universe {
+                tables,
+                spelled: Vec::new(),
+                shared: None,
+                len: 0,
+                maps,
+                plain: true,
+            };
+        };
+        let same_keys = loaded.iter().all(|&index| {
+            let (a, b) = (keys_of(first), keys_of(index));
+            a.len() == b.len() && (0..a.len() as u32).all(|id| a.get(id) == b.get(id))
+        });
+        if same_keys {
+            let len = keys_of(first).len();
+            for &index in &loaded {
+                maps[index] = Some((0..len as u32).collect());
             }
-            let (merged, old_to_new, incoming_to_new) = merge(&keys, &incoming);
+            return Universe {
+                tables,
+                spelled: Vec::new(),
+                shared: Some(first),
+                len,
+                maps,
+                plain,
+            };
+        }
+        let mut spelled: Vec<(u32, u32)> = Vec::new();
+        for &index in &loaded {
+            let spell = |&(table, id): &(u32, u32)| keys_of(table as usize).get(id);
+            let incoming: Vec<(u32, u32)> = (0..keys_of(index).len() as u32)
+                .map(|id| (index as u32, id))
+                .collect();
+            let (merged, old_to_new, incoming_to_new) = merge(&spelled, &incoming, spell);
             for map in maps.iter_mut().flatten() {
                 map.iter_mut().for_each(|id| *id = old_to_new[*id as usize]);
             }
             maps[index] = Some(incoming_to_new);
-            keys = merged;
+            spelled = merged;
         }
-        Universe { keys, maps }
+        let len = spelled.len();
+        Universe {
+            tables,
+            spelled,
+            shared: None,
+            len,
+            maps,
+            plain,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len == 0
+    }
+
+    /// Whether every loaded table has the universe's keys, so that local ids are universe
+    /// ids.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The key with universe id `id`.
+    pub fn key(&self, id: usize) -> &'t str {
+        let (table, local) = match self.shared {
+            Some(table) => (table, id as u32),
+            None => {
+                let (table, local) = self.spelled[id];
+                (table as usize, local)
+            }
+        };
+        self.tables[table].as_ref().expect("loaded").keys.get(local)
     }
 }
 
 /// Merges two sorted, distinct lists; returns the merge and where each side's items went.
-fn merge<'t>(a: &[&'t str], b: &[&'t str]) -> (Vec<&'t str>, Vec<u32>, Vec<u32>) {
+fn merge<'t, T: Copy>(
+    a: &[T],
+    b: &[T],
+    spell: impl Fn(&T) -> &'t str,
+) -> (Vec<T>, Vec<u32>, Vec<u32>) {
     let mut merged = Vec::with_capacity(a.len().max(b.len()));
     let (mut a_map, mut b_map) = (Vec::with_capacity(a.len()), Vec::with_capacity(b.len()));
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let order = match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(x), Some(y)) => spell(x).as_bytes().cmp(spell(y).as_bytes()),
             (Some(_), None) => Ordering::Less,
             _ => Ordering::Greater,
         };
@@ -167,6 +244,7 @@ pub fn evaluate<'t>(
         universe: &universe,
         as_of,
         aggregates: AggregateCache::default(),
+        rankings: Mutex::default(),
     };
     let mut results: Vec<Option<SegmentResult>> = vec![None; program.segments.len()];
     for level in levels {
@@ -188,7 +266,12 @@ struct Context<'p, 't> {
     universe: &'p Universe<'t>,
     as_of: Option<i32>,
     aggregates: AggregateCache,
+    /// Sorted candidates of `top`/`bottom` without `where`, by table, column and direction.
+    rankings: Mutex<HashMap<(usize, String, bool), SharedRanking>>,
 }
+
+/// Candidates as `(rank, key id)`, sorted once and read by every segment that needs them.
+type SharedRanking = Arc<OnceLock<Vec<(u64, u32)>>>;
 
 impl<'t> Context<'_, 't> {
     fn segment(&self, id: SegmentId, done: &[Option<SegmentResult>]) -> SegmentResult {
@@ -259,56 +342,76 @@ impl<'t> Context<'_, 't> {
             aggregates: &self.aggregates,
         };
         let filter = from.filter.as_ref().map(|f| lowering.lower(f));
-        let by = from.rank.as_ref().map(|rank| lowering.lower(&rank.by));
+        let row_key = &table.keys.row_key;
+        let chunks = table.rows.div_ceil(CHUNK);
+        let chunk_rows = |chunk: usize| chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
+        // Row numbers are kept only where ranking or `select` reads them; `None` stands for
+        // every row.
+        let keep_rows = from.rank.is_some() || !from.select.is_empty();
 
-        let chunks: Vec<(Vec<u32>, RankValues)> = (0..table.rows.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|chunk| {
-                let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
-                let qualifying: Vec<u32> = match &filter {
-                    None => (rows.start as u32..rows.end as u32).collect(),
-                    Some(node) => {
+        let (mut local, qualifying): (Bits, Option<Vec<u32>>) = match &filter {
+            None => (Bits::full(key_count), None),
+            Some(node) => {
+                let passed = AtomicBits::new(key_count);
+                let rows: Vec<Vec<u32>> = (0..chunks)
+                    .into_par_iter()
+                    .map(|chunk| {
+                        let rows = chunk_rows(chunk);
                         let truth = node.eval(rows.clone()).into_bool();
-                        let start = rows.start as u32;
-                        (0..truth.len() as u32)
-                            .filter(|&i| truth[i as usize] == TRUE)
-                            .map(|i| start + i)
-                            .collect()
-                    }
-                };
-                let values = match &by {
-                    None => RankValues::None,
-                    Some(node) => RankValues::of(node, rows.clone(), &qualifying),
-                };
-                (qualifying, values)
-            })
-            .collect();
+                        let mut kept = Vec::new();
+                        for (row, _) in rows.zip(&truth).filter(|(_, &t)| t == TRUE) {
+                            passed.set(row_key[row] as usize);
+                            if keep_rows {
+                                kept.push(row as u32);
+                            }
+                        }
+                        kept
+                    })
+                    .collect();
+                (passed.into_bits(), keep_rows.then(|| rows.concat()))
+            }
+        };
 
-        let mut qualifying = Vec::new();
-        let mut values = RankValues::None;
-        for (rows, chunk_values) in chunks {
-            qualifying.extend(rows);
-            values.append(chunk_values);
-        }
-
-        let mut local = vec![false; key_count];
-        for &row in &qualifying {
-            local[table.keys.row_key[row as usize] as usize] = true;
-        }
         if let Some(rank) = &from.rank {
-            local = ranked(rank, &local, &qualifying, &table.keys.row_key, values);
+            let top = rank.direction == Direction::Top;
+            let by = lowering.lower(&rank.by);
+            let best = || best_per_key(&by, table, qualifying.as_deref(), top);
+            local = match (&from.filter, &rank.by.kind) {
+                // Every key is a candidate: segments ranking the same column share one sort.
+                (None, ir::ExprKind::Column(column)) => {
+                    let slot = self
+                        .rankings
+                        .lock()
+                        .expect("no panic while locked")
+                        .entry((from.table, column.clone(), top))
+                        .or_default()
+                        .clone();
+                    let sorted = slot.get_or_init(|| {
+                        let mut all = best();
+                        all.par_sort_unstable();
+                        all
+                    });
+                    keep_best(rank, Cow::Borrowed(sorted), true, key_count)
+                }
+                _ => keep_best(rank, Cow::Owned(best()), false, key_count),
+            };
         }
 
-        let mut members = Bits::new(self.universe.len());
-        for (key, _) in local.iter().enumerate().filter(|(_, &member)| member) {
-            members.set(map[key] as usize);
-        }
+        let members = if self.universe.len() == key_count && self.universe.is_shared() {
+            local.clone()
+        } else {
+            let mut members = Bits::new(self.universe.len());
+            for key in local.iter() {
+                members.set(map[key] as usize);
+            }
+            members
+        };
         let rows = (!from.select.is_empty()).then(|| {
-            let row_key = &table.keys.row_key;
-            let mut rows: Vec<u32> = qualifying
-                .into_iter()
-                .filter(|&row| local[row_key[row as usize] as usize])
-                .collect();
+            let member = |&row: &u32| local.contains(row_key[row as usize] as usize);
+            let mut rows: Vec<u32> = match qualifying {
+                Some(rows) => rows.into_iter().filter(member).collect(),
+                None => (0..table.rows as u32).filter(member).collect(),
+            };
             // Stable: rows of one key stay in source order.
             rows.par_sort_by_key(|&row| row_key[row as usize]);
             rows
@@ -361,7 +464,7 @@ impl<'t> Context<'_, 't> {
     fn split(&self, split: &Split, members: &Bits) -> Vec<u16> {
         let ids: Vec<usize> = members.iter().collect();
         ids.par_iter()
-            .map(|&id| split_group(split, self.universe.keys[id]))
+            .map(|&id| split_group(split, self.universe.key(id)))
             .collect()
     }
 }
@@ -431,139 +534,119 @@ fn collect_segments(expr: &TypedExpr, found: &mut Vec<SegmentId>) {
     }
 }
 
-/// The `by` values of the qualifying rows, in row order.
-enum RankValues {
-    None,
-    Number(Vec<f64>),
-    Integer(Vec<i64>),
+/// A value's place in best-first order as an unsigned integer: smaller is better. `None`
+/// for null, which ranking drops. `-0` and `0` are one value, as in SQL.
+fn number_rank(value: f64, top: bool) -> Option<u64> {
+    if value.is_nan() {
+        return None;
+    }
+    let bits = if value == 0.0 { 0 } else { value.to_bits() };
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    Some(if top { !ascending } else { ascending })
 }
 
-impl RankValues {
-    fn of(node: &Node<'_>, rows: std::ops::Range<usize>, qualifying: &[u32]) -> RankValues {
-        let start = rows.start;
-        let values = node.eval(rows);
-        let pick = |i: &u32| *i as usize - start;
-        match values {
-            Vector::Number(v) => {
-                RankValues::Number(qualifying.iter().map(|i| v[pick(i)]).collect())
-            }
-            Vector::Integer(v) => {
-                RankValues::Integer(qualifying.iter().map(|i| v[pick(i)]).collect())
-            }
-            Vector::Date(v) => RankValues::Integer(
-                qualifying
-                    .iter()
-                    .map(|i| v[pick(i)])
-                    .map(|d| {
-                        if d == NULL_DATE {
-                            NULL_INT
-                        } else {
-                            i64::from(d)
-                        }
-                    })
-                    .collect(),
-            ),
-            _ => RankValues::Integer(vec![NULL_INT; qualifying.len()]),
-        }
+fn integer_rank(value: i64, top: bool) -> Option<u64> {
+    if value == NULL_INT {
+        return None;
     }
-
-    fn append(&mut self, other: RankValues) {
-        match (self, other) {
-            (RankValues::Number(a), RankValues::Number(b)) => a.extend(b),
-            (RankValues::Integer(a), RankValues::Integer(b)) => a.extend(b),
-            (this @ RankValues::None, other) => *this = other,
-            _ => {}
-        }
-    }
+    // Without the null, values map onto 1..=u64::MAX; both directions land below MAX.
+    let ascending = (value as u64) ^ (1 << 63);
+    Some(if top { !ascending } else { ascending - 1 })
 }
 
-/// Keeps the keys `top`/`bottom` asks for, out of the keys that passed `where`.
-fn ranked(
-    rank: &ir::Rank,
-    passed: &[bool],
-    qualifying: &[u32],
-    row_key: &[u32],
-    values: RankValues,
-) -> Vec<bool> {
-    match values {
-        RankValues::Number(values) => rank_keys(
-            rank,
-            passed,
-            qualifying,
-            row_key,
-            &values,
-            |v| v.is_nan(),
-            vector::cmp_f64,
-        ),
-        RankValues::Integer(values) => rank_keys(
-            rank,
-            passed,
-            qualifying,
-            row_key,
-            &values,
-            |v| *v == NULL_INT,
-            |a, b| a.cmp(&b),
-        ),
-        RankValues::None => vec![false; passed.len()],
-    }
-}
-
-fn rank_keys<T: Copy + Send + Sync>(
-    rank: &ir::Rank,
-    passed: &[bool],
-    qualifying: &[u32],
-    row_key: &[u32],
-    values: &[T],
-    is_null: impl Fn(&T) -> bool,
-    order: impl Fn(T, T) -> Ordering + Sync,
-) -> Vec<bool> {
-    let top = rank.direction == Direction::Top;
-    // A key's value is its best value over its qualifying rows.
-    let mut best: Vec<Option<T>> = vec![None; passed.len()];
-    for (&row, value) in qualifying.iter().zip(values) {
-        if is_null(value) {
-            continue;
-        }
-        let slot = &mut best[row_key[row as usize] as usize];
-        let better = match slot {
-            None => true,
-            Some(current) => {
-                let ordering = order(*value, *current);
-                if top {
-                    ordering == Ordering::Greater
-                } else {
-                    ordering == Ordering::Less
-                }
-            }
-        };
-        if better {
-            *slot = Some(*value);
-        }
-    }
-    let mut candidates: Vec<(T, u32)> = best
-        .iter()
-        .enumerate()
-        .filter_map(|(key, value)| value.map(|v| (v, key as u32)))
+/// Each key with a non-null value over its qualifying rows (`None`: every row), with its
+/// best value as a rank (see [`number_rank`]): `(rank, key id)` in key order.
+fn best_per_key(
+    by: &Node<'_>,
+    table: &Table,
+    qualifying: Option<&[u32]>,
+    top: bool,
+) -> Vec<(u64, u32)> {
+    let row_key = &table.keys.row_key;
+    // `u64::MAX` is no rank: the ranks of values stop one short of it.
+    let best: Vec<AtomicU64> = (0..table.keys.len())
+        .map(|_| AtomicU64::new(u64::MAX))
         .collect();
-    // Best value first; ties by key id, which is ascending key order.
-    candidates.par_sort_unstable_by(|a, b| {
-        let by_value = if top {
-            order(b.0, a.0)
-        } else {
-            order(a.0, b.0)
-        };
-        by_value.then(a.1.cmp(&b.1))
-    });
-    let mut keep = rank.amount.keep(candidates.len());
-    if rank.with_ties && keep > 0 {
-        let last = candidates[keep - 1].0;
-        while keep < candidates.len() && order(candidates[keep].0, last) == Ordering::Equal {
-            keep += 1;
-        }
+    (0..table.rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .for_each(|chunk| {
+            let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
+            let picked: &[u32] = match qualifying {
+                Some(all) => {
+                    let from = all.partition_point(|&row| (row as usize) < rows.start);
+                    let to = all.partition_point(|&row| (row as usize) < rows.end);
+                    &all[from..to]
+                }
+                None => &[],
+            };
+            if qualifying.is_some() && picked.is_empty() {
+                return;
+            }
+            let start = rows.start;
+            let ranks: Vec<Option<u64>> = match by.eval(rows.clone()) {
+                Vector::Number(v) => v.iter().map(|&x| number_rank(x, top)).collect(),
+                Vector::Integer(v) => v.iter().map(|&x| integer_rank(x, top)).collect(),
+                Vector::Date(v) => v
+                    .iter()
+                    .map(|&d| (d != NULL_DATE).then(|| integer_rank(i64::from(d), top))?)
+                    .collect(),
+                _ => return,
+            };
+            let offer = |row: usize| {
+                if let Some(rank) = ranks[row - start] {
+                    best[row_key[row] as usize].fetch_min(rank, AtomicOrdering::Relaxed);
+                }
+            };
+            match qualifying {
+                Some(_) => picked.iter().for_each(|&row| offer(row as usize)),
+                None => rows.for_each(offer),
+            }
+        });
+    best.into_iter()
+        .map(AtomicU64::into_inner)
+        .enumerate()
+        .filter(|&(_, rank)| rank != u64::MAX)
+        .map(|(key, rank)| (rank, key as u32))
+        .collect()
+}
+
+/// Keeps the keys `top`/`bottom` asks for out of `candidates`, best first by rank, ties
+/// broken by key id (ascending key order). `sorted` says the candidates are in that order
+/// already; otherwise a selection (linear time) finds the boundary.
+fn keep_best(
+    rank: &ir::Rank,
+    mut candidates: Cow<'_, [(u64, u32)]>,
+    sorted: bool,
+    keys: usize,
+) -> Bits {
+    let keep = rank.amount.keep(candidates.len());
+    let mut kept = Bits::new(keys);
+    if keep == 0 {
+        return kept;
     }
-    let mut kept = vec![false; passed.len()];
-    for &(_, key) in &candidates[..keep] {
-        kept[key as usize] = true;
+    if !sorted && keep < candidates.len() {
+        candidates.to_mut().select_nth_unstable(keep - 1);
+    }
+    let (chosen, rest) = candidates.split_at(keep);
+    for &(_, key) in chosen {
+        kept.set(key as usize);
+    }
+    if rank.with_ties {
+        let last = chosen[keep - 1].0;
+        let tied = |&&(value, _): &&(u64, u32)| value == last;
+        // Sorted, the ties follow the boundary directly; selected, they are anywhere after.
+        let ties: Vec<&(u64, u32)> = if sorted {
+            rest.iter().take_while(tied).collect()
+        } else {
+            rest.iter().filter(tied).collect()
+        };
+        for &(_, key) in ties {
+            kept.set(key as usize);
+        }
     }
     kept
 }
@@ -574,29 +657,45 @@ mod tests {
 
     #[test]
     fn merging_keeps_byte_order_and_maps_both_sides() {
-        let (merged, a, b) = merge(&["C1", "C3", "C5"], &["C2", "C3", "C9"]);
+        let (merged, a, b) = merge(&["C1", "C3", "C5"], &["C2", "C3", "C9"], |k: &&str| *k);
         assert_eq!(merged, ["C1", "C2", "C3", "C5", "C9"]);
         assert_eq!(a, [0, 2, 3]);
         assert_eq!(b, [1, 2, 4]);
     }
 
     #[test]
-    fn round_goes_half_away_from_zero_on_the_decimal_as_written() {
-        // The floats nearest 1.005 and 0.285 lie below them, 2.675's too; each product
-        // with 100 lands on a different side of the half.
-        assert_eq!(round(1.005, 2), 1.01);
-        assert_eq!(round(0.285, 2), 0.29);
-        assert_eq!(round(2.675, 2), 2.68);
-        assert_eq!(round(-1.005, 2), -1.01);
-        assert_eq!(round(0.15, 1), 0.2);
-        assert_eq!(round(2.5, 0), 3.0);
-        assert_eq!(round(-2.5, 0), -3.0);
-        assert_eq!(round(0.125, 2), 0.13);
-        assert_eq!(round(1.2345, 2), 1.23);
-        assert_eq!(round(0.004, 2), 0.0);
-        assert_eq!(round(0.005, 2), 0.01);
-        assert_eq!(round(1e300, 2), 1e300);
-        assert_eq!(round(0.1 + 0.2, 1), 0.3);
+    fn ranks_order_values_best_first() {
+        let values = [3.0, -1.0, 0.0, -0.0, 2.5, f64::NEG_INFINITY, 1e300];
+        let top: Vec<u64> = values
+            .iter()
+            .map(|&v| number_rank(v, true).unwrap())
+            .collect();
+        // Best first for `top`: 1e300, 3, 2.5, then 0 and -0 as one value, -1, -inf.
+        let order = |ranks: &[u64]| {
+            let mut by_rank: Vec<usize> = (0..ranks.len()).collect();
+            by_rank.sort_by_key(|&i| (ranks[i], i));
+            by_rank
+        };
+        assert_eq!(order(&top), [6, 0, 4, 2, 3, 1, 5]);
+        assert_eq!(top[2], top[3]);
+        let bottom: Vec<u64> = values
+            .iter()
+            .map(|&v| number_rank(v, false).unwrap())
+            .collect();
+        assert_eq!(order(&bottom), [5, 1, 2, 3, 4, 0, 6]);
+        assert_eq!(number_rank(f64::NAN, true), None);
+
+        let integers = [5_i64, -7, 0, i64::MAX, NULL_INT + 1];
+        let top: Vec<u64> = integers
+            .iter()
+            .map(|&v| integer_rank(v, true).unwrap())
+            .collect();
+        assert_eq!(order(&top), [3, 0, 2, 1, 4]);
+        assert_eq!(integer_rank(NULL_INT, false), None);
+        // The extremes stay below `u64::MAX`, which stands for "no value".
+        assert_eq!(integer_rank(i64::MAX, false), Some(u64::MAX - 1));
+        assert_eq!(integer_rank(NULL_INT + 1, true), Some(u64::MAX - 1));
+        assert_eq!(integer_rank(NULL_INT + 1, false), Some(0));
     }
 
     #[test]

@@ -4,9 +4,16 @@
 //! `expected/` folder with the outputs worked out by hand from SPEC.md, one file per
 //! segment. Helpers here copy a fixture into a fresh folder, run segc there and compare.
 
+mod compile;
 mod differential;
 mod errors;
 mod evaluation;
+mod fmt;
+mod formats;
+mod hostile;
+// Other systems replace outputs file by file, which a kill can leave half done.
+#[cfg(target_os = "linux")]
+mod interrupt;
 mod lints;
 mod oracle;
 mod sample;

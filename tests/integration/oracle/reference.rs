@@ -6,8 +6,9 @@
 //! SQL's three-valued logic, aggregates are recomputed from the whole column each time
 //! they are needed, and amounts are counted with integers. Where the spec is silent it
 //! follows the README's decisions (integers and numbers mix, arithmetic yields numbers,
-//! `round` goes half away from zero, inference keeps `0012` as text, zero prints as `0`)
-//! and, where the README says nothing, segc's evident choice, noted where it is made.
+//! `round` rounds the product with 10^d half away from zero, inference keeps `0012` as
+//! text, zero prints as `0`) and, where the README says nothing, segc's evident choice,
+//! noted where it is made.
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -270,40 +271,16 @@ fn pow10(exponent: u32) -> u128 {
     10u128.pow(exponent)
 }
 
-/// `x` rounded half away from zero at `places` decimals. The number is taken as the
-/// shortest decimal that reads back as it, which is the number the user sees and writes:
-/// `round(1.005, 2)` is 1.01, as on paper.
+/// `x` rounded as README decides: multiplied by 10^places, rounded half away from zero,
+/// divided back, so that `round(1.005, 2)` is 1 (the float nearest 1.005 lies below it).
+/// A product too large for a float leaves `x` as it is: it has no decimals to round.
 pub fn round_half_away(x: f64, places: u32) -> f64 {
-    if x.abs() >= 1e15 {
-        // At this size every float is a whole number already.
+    let factor = 10f64.powi(places as i32);
+    let product = x * factor;
+    if product.is_infinite() {
         return x;
     }
-    let text = format!("{:e}", x.abs());
-    let (mantissa, exponent) = text.split_once('e').expect("scientific notation");
-    let exponent: i32 = exponent.parse().expect("an exponent");
-    let fraction_len = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i32;
-    let digits: u128 = mantissa.replace('.', "").parse().expect("digits");
-    // |x| * 10^places = digits * 10^shift.
-    let shift = exponent - fraction_len + places as i32;
-    let scaled = if shift >= 0 {
-        digits * pow10(shift as u32)
-    } else if -shift > 38 {
-        0
-    } else {
-        let divisor = pow10((-shift) as u32);
-        let (quotient, remainder) = (digits / divisor, digits % divisor);
-        if remainder * 2 >= divisor {
-            quotient + 1
-        } else {
-            quotient
-        }
-    };
-    let rounded: f64 = format!("{scaled}e-{places}").parse().expect("a number");
-    if x < 0.0 {
-        -rounded
-    } else {
-        rounded
-    }
+    product.round() / factor
 }
 
 // ---------------------------------------------------------------------------------------
@@ -884,13 +861,15 @@ mod tests {
     }
 
     #[test]
-    fn rounding_goes_half_away_from_zero_on_the_written_decimal() {
+    fn rounding_goes_half_away_from_zero_on_the_product() {
         assert_eq!(round_half_away(2.5, 0), 3.0);
         assert_eq!(round_half_away(-2.5, 0), -3.0);
-        assert_eq!(round_half_away(1.005, 2), 1.01);
+        assert_eq!(round_half_away(1.005, 2), 1.0);
+        assert_eq!(round_half_away(2.675, 2), 2.68);
         assert_eq!(round_half_away(0.15, 1), 0.2);
         assert_eq!(round_half_away(1234.5678, 2), 1234.57);
         assert_eq!(round_half_away(0.0001, 2), 0.0);
+        assert_eq!(round_half_away(1e308, 1), 1e308);
     }
 
     #[test]

@@ -1,17 +1,19 @@
 //! The output stage: member lists, `summary.json` and the terminal summary.
 //!
-//! Every file is first written under a temporary name in the output folder, and renamed
-//! into place only once all of them are complete, `summary.json` last: a run that fails
-//! or is interrupted before that leaves the previous outputs whole.
+//! [`build`] makes every file in memory; [`OutputFolder`] (in `folder`) locks the output
+//! folder for the run and replaces its contents with the new files as one step, so that a
+//! run that fails or is killed leaves the previous outputs whole.
+
+mod folder;
 
 use std::fmt::Write as _;
-use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use md5::{Digest, Md5};
 use rayon::prelude::*;
 use serde::Serialize;
+
+pub use folder::{FolderError, Method, OutputFolder};
 
 use crate::check::ir::{ExpectTest, Program, SegmentId, Source};
 use crate::config::Config;
@@ -72,10 +74,11 @@ fn push_cell(out: &mut Vec<u8>, data: &ColumnData, row: usize) {
     }
 }
 
-/// The shortest decimal that reads back as the same number. A negative zero is written
-/// `0`: a cell `-0` read as an integer and widened to a number has lost its sign, and the
-/// same cell must not print differently when the column is declared a number.
+/// The shortest decimal that reads back as the same number; zero is `0` whatever its sign.
 pub fn format_number(value: f64) -> String {
+    // A cell `-0` in a declared number column reads as negative zero, while the same cell
+    // in an inferred column reads as the integer 0. Both are zero and compare equal to `0`,
+    // so they print alike rather than as `-0` in one table and `0` in another.
     if value == 0.0 {
         return "0".to_string();
     }
@@ -94,7 +97,7 @@ pub fn segment_csv(
     let Some(result) = &evaluation.results[id] else {
         return Vec::new();
     };
-    let keys = &evaluation.universe.keys;
+    let universe = &evaluation.universe;
     let mut out = Vec::with_capacity(result.count * 12 + 64);
     let (key_column, from_table) = match &segment.source {
         Source::From(from) => {
@@ -159,7 +162,11 @@ pub fn segment_csv(
         }
         _ => {
             for (index, id) in result.members.iter().enumerate() {
-                push_field(&mut out, keys[id]);
+                if universe.plain {
+                    out.extend_from_slice(universe.key(id).as_bytes());
+                } else {
+                    push_field(&mut out, universe.key(id));
+                }
                 if group_names.is_some() {
                     out.push(b',');
                     push_field(&mut out, group_of(index));
@@ -183,6 +190,9 @@ struct SegmentSummary<'a> {
     name: &'a str,
     file: String,
     output: String,
+    /// The size of the output file, with `md5`, to tell which run wrote a file.
+    bytes: usize,
+    md5: String,
     source: String,
     members: usize,
     source_keys: usize,
@@ -238,7 +248,18 @@ pub fn source_text(config: &Config, program: &Program, id: SegmentId) -> String 
 
 /// Everything a run writes, ready to go to disk.
 pub struct Outputs {
+    /// File names in the output folder and their bytes, `summary.json` last.
     pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The lower-case hex MD5 digest of `bytes`.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 /// Builds every output file in memory, in parallel, in a fixed order.
@@ -252,23 +273,28 @@ pub fn build(
     sources: &SourceMap,
     as_of: Option<i32>,
 ) -> Outputs {
-    let mut files: Vec<(String, Vec<u8>)> = outputs
+    let built: Vec<(String, Vec<u8>, String)> = outputs
         .par_iter()
         .map(|&id| {
             let name = format!("{}.csv", program.segments[id].name);
-            (name, segment_csv(program, config, tables, evaluation, id))
+            let bytes = segment_csv(program, config, tables, evaluation, id);
+            let digest = md5_hex(&bytes);
+            (name, bytes, digest)
         })
         .collect();
 
     let segments = outputs
         .iter()
-        .filter_map(|&id| {
+        .zip(&built)
+        .filter_map(|(&id, (output, bytes, digest))| {
             let result = evaluation.results[id].as_ref()?;
             let segment = &program.segments[id];
             Some(SegmentSummary {
                 name: &segment.name,
                 file: sources.name(segment.file),
-                output: format!("{}.csv", segment.name),
+                output: output.clone(),
+                bytes: bytes.len(),
+                md5: digest.clone(),
                 source: source_text(config, program, id),
                 members: result.count,
                 source_keys: result.denominator,
@@ -305,36 +331,12 @@ pub fn build(
     };
     let mut json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
     json.push(b'\n');
+    let mut files: Vec<(String, Vec<u8>)> = built
+        .into_iter()
+        .map(|(name, bytes, _)| (name, bytes))
+        .collect();
     files.push(("summary.json".to_string(), json));
     Outputs { files }
-}
-
-/// Writes the outputs into `dir` through temporary files, then renames them into place.
-pub fn write(dir: &Path, outputs: &Outputs) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let temporary = |name: &str| dir.join(format!(".{name}.segc-{}.tmp", std::process::id()));
-    let written: Vec<std::io::Result<PathBuf>> = outputs
-        .files
-        .par_iter()
-        .map(|(name, bytes)| {
-            let path = temporary(name);
-            let mut file = fs::File::create(&path)?;
-            file.write_all(bytes)?;
-            file.sync_all().ok();
-            Ok(path)
-        })
-        .collect();
-    if let Some(error) = written.iter().find_map(|r| r.as_ref().err()) {
-        let message = error.to_string();
-        for path in written.iter().flatten() {
-            let _ = fs::remove_file(path);
-        }
-        return Err(std::io::Error::other(message));
-    }
-    for (name, _) in &outputs.files {
-        fs::rename(temporary(name), dir.join(name))?;
-    }
-    Ok(())
 }
 
 /// The table printed on the terminal after a run.
@@ -431,5 +433,6 @@ mod tests {
         assert_eq!(format_number(2.0), "2");
         assert_eq!(format_number(-0.001), "-0.001");
         assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(0.0), "0");
     }
 }

@@ -1,0 +1,332 @@
+-- Segment `arithmetic`: Arithmetic in doubles
+-- Division by zero is null; 0.1 + 0.2 is not 0.3.
+-- Defined in segments/people.seg; compiled by segc for spark.
+-- One row per qualifying row of each member. SQL tables have no row order, so the rows of one key
+-- come in any order (segc run keeps the file's).
+SELECT `CustomerId`, `Score`, `Visits`
+FROM people
+WHERE (`Score` / NULLIF(CAST(`Visits` AS DOUBLE) - 5, 0) > 0.05
+        OR 0.1D + 0.2D = 0.3
+        OR -`Score` >= 1.5 - -0.25D)
+ORDER BY `CustomerId`;
+
+-- Segment `rounding`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT `CustomerId`
+FROM people
+WHERE CASE WHEN abs(`Score` * 10) = CAST('Infinity' AS DOUBLE) THEN `Score` ELSE round(`Score` * 10) / 10 END >= 0.3
+    AND round(`Score` * 10) < 30
+    AND round(`Score`) <> 0
+GROUP BY `CustomerId`
+ORDER BY `CustomerId`;
+
+-- Segment `text`
+-- Defined in segments/people.seg; compiled by segc for spark.
+-- One row per qualifying row of each member. SQL tables have no row order, so the rows of one key
+-- come in any order (segc run keeps the file's).
+SELECT `CustomerId`, `Name`, `Note`, `Odd Name`
+FROM people
+WHERE (CASE WHEN `Name` RLIKE '[\\x{3A3}]' THEN raise_error('segc: `lower` in spark maps a character of this value differently from segc') ELSE lower(`Name`) END = 'anna'
+        OR startswith(upper(`Name`), 'ÄR')
+        OR char_length(`Name`) = 3
+        OR contains(`Note`, '"hi"')
+        OR endswith(`Note`, '\\slash')
+        OR `Name` = 'o\'brien')
+ORDER BY `CustomerId`;
+
+-- Segment `ordering`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT `CustomerId`
+FROM people
+WHERE (`Name` > 'Zo'
+        OR `Zip` < '1'
+        OR `Joined` >= DATE '2024-01-01' AND `Joined` <= DATE '2024-06-01')
+GROUP BY `CustomerId`
+ORDER BY `CustomerId`;
+
+-- Segment `nulls`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT `CustomerId`
+FROM people
+WHERE (NOT `Vip`
+        OR `Zip` NOT IN ('7', '12345') AND `Note` IS NOT NULL)
+GROUP BY `CustomerId`
+ORDER BY `CustomerId`;
+
+-- Segment `functions`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT `CustomerId`
+FROM people
+WHERE (COALESCE(`Score`, 9.5) > 2
+        OR abs(`Score`) = 1.5
+        OR datediff(DATE '2024-06-30', `Joined`) <= 29
+        OR COALESCE(`Vip`, FALSE) AND `Visits` IN (3, 12))
+GROUP BY `CustomerId`
+ORDER BY `CustomerId`;
+
+-- Segment `aggregates`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT `CustomerId`
+FROM people
+WHERE (`Score` > (SELECT avg(CAST(`Score` AS DOUBLE)) FROM people)
+        OR `Score` < (SELECT max(CASE WHEN i = floor(p) THEN v END) + (max(CASE WHEN i = ceil(p) THEN v END) - max(CASE WHEN i = floor(p) THEN v END)) * (max(p) - floor(max(p))) FROM (SELECT v, row_number() OVER (ORDER BY v) - 1 AS i, 0.25D * (count(*) OVER () - 1) AS p FROM (SELECT CAST(`Score` AS DOUBLE) AS v FROM people WHERE `Score` IS NOT NULL) AS present) AS positions)
+        OR `Visits` >= (SELECT max(`Visits`) FROM people)
+        OR `Score` > (SELECT max(CASE WHEN i = floor(p) THEN v END) + (max(CASE WHEN i = ceil(p) THEN v END) - max(CASE WHEN i = floor(p) THEN v END)) * (max(p) - floor(max(p))) FROM (SELECT v, row_number() OVER (ORDER BY v) - 1 AS i, 0.5D * (count(*) OVER () - 1) AS p FROM (SELECT CAST(`Score` AS DOUBLE) AS v FROM people WHERE `Score` IS NOT NULL) AS present) AS positions) + (SELECT sqrt(sum((v - m) * (v - m)) / NULLIF(count(*) - 1, 0)) FROM (SELECT CAST(`Score` AS DOUBLE) AS v, avg(CAST(`Score` AS DOUBLE)) OVER () AS m FROM people WHERE `Score` IS NOT NULL) AS deviations)
+        OR `Joined` = (SELECT min(`Joined`) FROM people)
+        OR CAST(`Visits` AS DOUBLE) * 10 > (SELECT sum(CAST(`Visits` AS DOUBLE)) FROM people))
+GROUP BY `CustomerId`
+ORDER BY `CustomerId`;
+
+-- Segment `top_third`
+-- Defined in segments/people.seg; compiled by segc for spark.
+-- One row per qualifying row of each member. SQL tables have no row order, so the rows of one key
+-- come in any order (segc run keeps the file's).
+WITH
+top_third AS (
+    SELECT `CustomerId`
+    FROM (
+        SELECT
+            `CustomerId`,
+            row_number() OVER (ORDER BY rank_value DESC, `CustomerId`) AS rank_position,
+            count(*) OVER () AS rank_count
+        FROM (
+            SELECT `CustomerId`, max(`Score`) AS rank_value
+            FROM people
+            GROUP BY `CustomerId`
+        ) AS best
+        WHERE rank_value IS NOT NULL
+    ) AS ranked
+    WHERE (rank_position - 1) * 1000 < 333 * rank_count
+)
+SELECT `CustomerId`, `Name`
+FROM people
+WHERE `CustomerId` IN (SELECT `CustomerId` FROM top_third)
+ORDER BY `CustomerId`;
+
+-- Segment `bottom_ties`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT
+    `CustomerId`,
+    CASE
+        WHEN split_bucket < 2147483648 THEN 'low'
+        ELSE 'high'
+    END AS `group`
+FROM (
+    SELECT
+        `CustomerId`,
+        CAST(conv(substr(md5('it\'s:' || `CustomerId`), 1, 8), 16, 10) AS BIGINT) AS split_bucket
+    FROM (
+        SELECT `CustomerId`
+        FROM (
+            SELECT
+                `CustomerId`,
+                rank() OVER (ORDER BY rank_value) AS rank_position,
+                count(*) OVER () AS rank_count
+            FROM (
+                SELECT `CustomerId`, min(`Visits`) AS rank_value
+                FROM people
+                WHERE `Visits` IS NOT NULL
+                GROUP BY `CustomerId`
+            ) AS best
+            WHERE rank_value IS NOT NULL
+        ) AS ranked
+        WHERE rank_position <= 2
+    ) AS output_rows
+) AS bucketed
+ORDER BY `CustomerId`;
+
+-- Segment `newest`
+-- Defined in segments/people.seg; compiled by segc for spark.
+SELECT `CustomerId`
+FROM (
+    SELECT
+        `CustomerId`,
+        row_number() OVER (ORDER BY rank_value DESC, `CustomerId`) AS rank_position,
+        count(*) OVER () AS rank_count
+    FROM (
+        SELECT `CustomerId`, max(CAST(datediff(DATE '2024-06-30', `Joined`) AS DOUBLE) * CAST(-1 AS DOUBLE)) AS rank_value
+        FROM people
+        GROUP BY `CustomerId`
+    ) AS best
+    WHERE rank_value IS NOT NULL
+) AS ranked
+WHERE rank_position <= 3
+ORDER BY `CustomerId`;
+
+-- Segment `buyers`
+-- Defined in segments/people.seg; compiled by segc for spark.
+-- One row per qualifying row of each member. SQL tables have no row order, so the rows of one key
+-- come in any order (segc run keeps the file's).
+WITH
+buyers AS (
+    SELECT `Buyer`
+    FROM (
+        SELECT
+            `Buyer`,
+            rank() OVER (ORDER BY rank_value DESC) AS rank_position,
+            count(*) OVER () AS rank_count
+        FROM (
+            SELECT `Buyer`, max(`Amount`) AS rank_value
+            FROM orders
+            WHERE `Amount` > 0
+            GROUP BY `Buyer`
+        ) AS best
+        WHERE rank_value IS NOT NULL
+    ) AS ranked
+    WHERE (rank_position - 1) * 2 < 1 * rank_count
+)
+SELECT `Buyer`, `Product`, `Amount`
+FROM orders
+WHERE `Amount` > 0
+    AND `Buyer` IN (SELECT `Buyer` FROM buyers)
+ORDER BY `Buyer`;
+
+-- Segment `buyer_people`
+-- Defined in segments/people.seg; compiled by segc for spark.
+WITH
+rounding AS (
+    SELECT `CustomerId`
+    FROM people
+    WHERE CASE WHEN abs(`Score` * 10) = CAST('Infinity' AS DOUBLE) THEN `Score` ELSE round(`Score` * 10) / 10 END >= 0.3
+        AND round(`Score` * 10) < 30
+        AND round(`Score`) <> 0
+    GROUP BY `CustomerId`
+),
+buyers AS (
+    SELECT `Buyer`
+    FROM (
+        SELECT
+            `Buyer`,
+            rank() OVER (ORDER BY rank_value DESC) AS rank_position,
+            count(*) OVER () AS rank_count
+        FROM (
+            SELECT `Buyer`, max(`Amount`) AS rank_value
+            FROM orders
+            WHERE `Amount` > 0
+            GROUP BY `Buyer`
+        ) AS best
+        WHERE rank_value IS NOT NULL
+    ) AS ranked
+    WHERE (rank_position - 1) * 2 < 1 * rank_count
+)
+SELECT `CustomerId`
+FROM people
+WHERE `CustomerId` IN (SELECT `Buyer` FROM buyers)
+    AND NOT (`CustomerId` IN (SELECT `CustomerId` FROM rounding))
+GROUP BY `CustomerId`
+ORDER BY `CustomerId`;
+
+-- Segment `everyone`
+-- Defined in segments/people.seg; compiled by segc for spark.
+WITH
+arithmetic AS (
+    SELECT `CustomerId`
+    FROM people
+    WHERE (`Score` / NULLIF(CAST(`Visits` AS DOUBLE) - 5, 0) > 0.05
+            OR 0.1D + 0.2D = 0.3
+            OR -`Score` >= 1.5 - -0.25D)
+    GROUP BY `CustomerId`
+),
+rounding AS (
+    SELECT `CustomerId`
+    FROM people
+    WHERE CASE WHEN abs(`Score` * 10) = CAST('Infinity' AS DOUBLE) THEN `Score` ELSE round(`Score` * 10) / 10 END >= 0.3
+        AND round(`Score` * 10) < 30
+        AND round(`Score`) <> 0
+    GROUP BY `CustomerId`
+),
+text AS (
+    SELECT `CustomerId`
+    FROM people
+    WHERE (CASE WHEN `Name` RLIKE '[\\x{3A3}]' THEN raise_error('segc: `lower` in spark maps a character of this value differently from segc') ELSE lower(`Name`) END = 'anna'
+            OR startswith(upper(`Name`), 'ÄR')
+            OR char_length(`Name`) = 3
+            OR contains(`Note`, '"hi"')
+            OR endswith(`Note`, '\\slash')
+            OR `Name` = 'o\'brien')
+    GROUP BY `CustomerId`
+),
+buyers AS (
+    SELECT `Buyer`
+    FROM (
+        SELECT
+            `Buyer`,
+            rank() OVER (ORDER BY rank_value DESC) AS rank_position,
+            count(*) OVER () AS rank_count
+        FROM (
+            SELECT `Buyer`, max(`Amount`) AS rank_value
+            FROM orders
+            WHERE `Amount` > 0
+            GROUP BY `Buyer`
+        ) AS best
+        WHERE rank_value IS NOT NULL
+    ) AS ranked
+    WHERE (rank_position - 1) * 2 < 1 * rank_count
+),
+buyer_people AS (
+    SELECT `CustomerId`
+    FROM people
+    WHERE `CustomerId` IN (SELECT `Buyer` FROM buyers)
+        AND NOT (`CustomerId` IN (SELECT `CustomerId` FROM rounding))
+    GROUP BY `CustomerId`
+)
+SELECT
+    `CustomerId`,
+    CASE
+        WHEN split_bucket < 1430224110 THEN 'a'
+        WHEN split_bucket < 2860448220 THEN 'b'
+        ELSE 'c'
+    END AS `group`
+FROM (
+    SELECT
+        `CustomerId`,
+        CAST(conv(substr(md5('s:' || `CustomerId`), 1, 8), 16, 10) AS BIGINT) AS split_bucket
+    FROM (
+        SELECT `CustomerId`
+        FROM (
+            (
+                (
+                    SELECT `Buyer` AS `CustomerId` FROM buyers
+                    UNION
+                    SELECT `CustomerId` FROM buyer_people
+                )
+                UNION
+                SELECT `CustomerId` FROM arithmetic
+            )
+            EXCEPT
+            (
+                SELECT `CustomerId` FROM text
+                INTERSECT
+                SELECT `CustomerId` FROM rounding
+            )
+        ) AS members
+    ) AS output_rows
+) AS bucketed
+ORDER BY `CustomerId`;
+
+-- Segment `just_buyers`
+-- Defined in segments/people.seg; compiled by segc for spark.
+WITH
+buyers AS (
+    SELECT `Buyer`
+    FROM (
+        SELECT
+            `Buyer`,
+            rank() OVER (ORDER BY rank_value DESC) AS rank_position,
+            count(*) OVER () AS rank_count
+        FROM (
+            SELECT `Buyer`, max(`Amount`) AS rank_value
+            FROM orders
+            WHERE `Amount` > 0
+            GROUP BY `Buyer`
+        ) AS best
+        WHERE rank_value IS NOT NULL
+    ) AS ranked
+    WHERE (rank_position - 1) * 2 < 1 * rank_count
+)
+SELECT `CustomerId`
+FROM (
+    SELECT `Buyer` AS `CustomerId` FROM buyers
+    GROUP BY `Buyer`
+) AS members
+ORDER BY `CustomerId`;
