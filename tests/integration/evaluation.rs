@@ -190,8 +190,16 @@ fn progress_shows_on_a_terminal_only() {
 fn round_takes_negative_digits() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("segments")).unwrap();
-    fs::write(dir.path().join("segc.toml"), "[tables.t]\npath = \"t.csv\"\n").unwrap();
-    fs::write(dir.path().join("t.csv"), "CustomerId,V\nA,1234\nB,1245\nC,1260\n").unwrap();
+    fs::write(
+        dir.path().join("segc.toml"),
+        "[tables.t]\npath = \"t.csv\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("t.csv"),
+        "CustomerId,V\nA,1234\nB,1245\nC,1260\n",
+    )
+    .unwrap();
     fs::write(
         dir.path().join("segments/r.seg"),
         "segment tens {\n    from t\n    where round(V, -1) >= 1250\n}\n",

@@ -16,13 +16,12 @@ mod model;
 mod reference;
 mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 
@@ -140,37 +139,16 @@ fn tally_report() -> String {
 /// they hold, and the source table's keys for a `from` segment.
 type Summary = (usize, Vec<(String, bool)>, Option<usize>);
 
-/// Runs segc on one project and compares everything it wrote with the reference.
-fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
-    let dir = tempfile::Builder::new()
-        .prefix("segc-oracle")
-        .tempdir_in(base)
-        .expect("a scratch folder");
-    write_project(dir.path(), project);
-    let threads = project.threads.to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_segc"))
-        .args(["run", "--threads", &threads])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("segc runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-
-    let run = TALLY.projects.fetch_add(1, Ordering::Relaxed) + 1;
-    TALLY
-        .worlds
-        .fetch_add(project.worlds.len(), Ordering::Relaxed);
-    if run % 1000 == 0 {
-        // A long run says how far it got.
-        eprintln!("oracle: {run} projects so far");
-    }
+/// What the reference says a run writes: every output file by name, and what summary.json
+/// should say of each segment.
+fn reference_outputs(project: &Project) -> (BTreeMap<String, String>, BTreeMap<String, Summary>) {
     let as_of = reference::parse_date(&project.as_of).expect("as_of is a date");
-    let mut expected: BTreeMap<String, String> = BTreeMap::new();
-    let mut summaries: BTreeMap<String, Summary> = BTreeMap::new();
+    let mut files = BTreeMap::new();
+    let mut summaries = BTreeMap::new();
     for (w, world) in project.worlds.iter().enumerate() {
         let data: Vec<reference::Data> = world.tables.iter().map(reference::Data::load).collect();
         let outcomes = reference::evaluate(world, &data, as_of);
-        let all_keys: std::collections::BTreeSet<&str> = world
+        let all_keys: BTreeSet<&str> = world
             .tables
             .iter()
             .flat_map(|t| t.rows.iter().map(|r| r.key.as_str()))
@@ -182,7 +160,7 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
                 outcome.source_keys.unwrap_or(all_keys.len()),
             );
             let name = render::segment_name(w, segment);
-            expected.insert(
+            files.insert(
                 format!("{name}.csv"),
                 reference::expected_csv(world, &data, i, outcome),
             );
@@ -198,20 +176,14 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
             summaries.insert(name, (outcome.members.len(), expects, outcome.source_keys));
         }
     }
-    let any_failed = summaries
-        .values()
-        .any(|(_, expects, _)| expects.iter().any(|(_, passed)| !passed));
-    let status = output.status.code();
-    if status != Some(if any_failed { 1 } else { 0 }) {
-        return Err(TestCaseError::fail(format!(
-            "segc exited with {status:?}, but an expect failed: {any_failed}\n{stderr}"
-        )));
-    }
+    (files, summaries)
+}
 
-    let out = dir.path().join("out");
-    let mut written: BTreeMap<String, String> = BTreeMap::new();
-    let listing = fs::read_dir(&out)
+/// The CSV files segc wrote, by name.
+fn written_outputs(out: &Path, stderr: &str) -> Result<BTreeMap<String, String>, TestCaseError> {
+    let listing = fs::read_dir(out)
         .map_err(|e| TestCaseError::fail(format!("no out/ ({e}); segc said:\n{stderr}")))?;
+    let mut written = BTreeMap::new();
     for entry in listing {
         let path = entry.expect("an entry").path();
         if path.extension().is_some_and(|e| e == "csv") {
@@ -220,26 +192,14 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
             written.insert(name, String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    let names = |files: &BTreeMap<String, String>| files.keys().cloned().collect::<Vec<_>>();
-    if names(&written) != names(&expected) {
-        return Err(TestCaseError::fail(format!(
-            "output files: segc wrote {:?}, expected {:?}",
-            names(&written),
-            names(&expected)
-        )));
-    }
-    for (file, want) in &expected {
-        let got = &written[file];
-        if got != want {
-            return Err(TestCaseError::fail(format!(
-                "`{file}` differs\n--- expected\n{want}--- segc wrote\n{got}"
-            )));
-        }
-    }
+    Ok(written)
+}
 
-    let summary: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).expect("summary"))
-            .expect("summary.json is JSON");
+/// summary.json's member counts, source keys and expectation outcomes against the
+/// reference's.
+fn compare_summary(out: &Path, summaries: &BTreeMap<String, Summary>) -> Result<(), TestCaseError> {
+    let text = fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    let summary: serde_json::Value = serde_json::from_str(&text).expect("summary.json is JSON");
     for segment in summary["segments"].as_array().expect("a segment list") {
         let name = segment["name"].as_str().expect("a name");
         let (members, expects, source_keys) = &summaries[name];
@@ -264,6 +224,64 @@ fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// Runs segc on one project and compares everything it wrote with the reference.
+fn check(project: &Project, base: &Path) -> Result<(), TestCaseError> {
+    let run = TALLY.projects.fetch_add(1, Ordering::Relaxed) + 1;
+    TALLY
+        .worlds
+        .fetch_add(project.worlds.len(), Ordering::Relaxed);
+    if run.is_multiple_of(1000) {
+        // A long run says how far it got.
+        eprintln!("oracle: {run} projects so far");
+    }
+
+    let dir = tempfile::Builder::new()
+        .prefix("segc-oracle")
+        .tempdir_in(base)
+        .expect("a scratch folder");
+    write_project(dir.path(), project);
+    let threads = project.threads.to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_segc"))
+        .args(["run", "--threads", &threads])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("segc runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    let (expected, summaries) = reference_outputs(project);
+    let any_failed = summaries
+        .values()
+        .any(|(_, expects, _)| expects.iter().any(|(_, passed)| !passed));
+    let status = output.status.code();
+    let want = if any_failed { 1 } else { 0 };
+    if status != Some(want) {
+        return Err(TestCaseError::fail(format!(
+            "segc exited with {status:?}, not {want} (an expect fails: {any_failed})\n{stderr}"
+        )));
+    }
+
+    let out = dir.path().join("out");
+    let written = written_outputs(&out, &stderr)?;
+    let names = |files: &BTreeMap<String, String>| files.keys().cloned().collect::<Vec<_>>();
+    if names(&written) != names(&expected) {
+        return Err(TestCaseError::fail(format!(
+            "output files: segc wrote {:?}, expected {:?}",
+            names(&written),
+            names(&expected)
+        )));
+    }
+    for (file, want) in &expected {
+        let got = &written[file];
+        if got != want {
+            return Err(TestCaseError::fail(format!(
+                "`{file}` differs\n--- expected\n{want}--- segc wrote\n{got}"
+            )));
+        }
+    }
+    compare_summary(&out, &summaries)
 }
 
 #[test]
