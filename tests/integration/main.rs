@@ -15,6 +15,7 @@ mod hostile;
 #[cfg(target_os = "linux")]
 mod interrupt;
 mod lints;
+mod oracle;
 mod sample;
 
 use std::fs;
