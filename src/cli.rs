@@ -676,18 +676,12 @@ impl Session {
             .set(Progress::loading(sizes.iter().sum(), shown))
             .ok();
         let progress = self.progress.get().expect("set above");
-        // One table at a time: each load keeps every core busy, and a table's file buffer
-        // and sorting scratch are freed before the next table needs its own.
-        let loaded: Vec<_> = options
-            .iter()
-            .zip(&sizes)
-            .map(|(options, &size)| {
-                progress.table(options.display_path);
-                let table = data::load_table(options, &self.sources);
-                progress.advance(size);
-                table
-            })
-            .collect();
+        let loaded = data::load_tables(
+            &options,
+            &self.sources,
+            &|table| progress.table(table.display_path),
+            &|table| progress.advance(std::fs::metadata(table.path).map_or(0, |m| m.len())),
+        );
         let mut tables: Vec<Option<Table>> = vec![None; config.tables.len()];
         let mut problems = Vec::new();
         for ((index, _, _), result) in inputs.iter().zip(loaded) {

@@ -361,7 +361,8 @@ fn run(byte: u8, csv: &[u8]) {
         .collect();
     let mut tables: Vec<Option<Table>> = vec![None; config.tables.len()];
     let mut problems = Vec::new();
-    for ((index, _, _), loaded) in inputs.iter().zip(data::load_tables(&options, &sources)) {
+    let loaded_tables = data::load_tables(&options, &sources, &|_| {}, &|_| {});
+    for ((index, _, _), loaded) in inputs.iter().zip(loaded_tables) {
         match loaded {
             Ok(table) => tables[*index] = Some(table),
             Err(mut found) => problems.append(&mut found),

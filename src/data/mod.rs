@@ -242,16 +242,24 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// Loads every table that segments use; kept here so both commands share one entry point.
+/// Loads every table that segments use, calling `starting` before each (a progress bar
+/// names the table) and `finished` after it.
 pub fn load_tables(
     options: &[LoadOptions<'_>],
     sources: &SourceMap,
+    starting: &dyn Fn(&LoadOptions<'_>),
+    finished: &dyn Fn(&LoadOptions<'_>),
 ) -> Vec<Result<Table, Vec<Diagnostic>>> {
     // One table at a time: each load already keeps every core busy, and a table's file
     // buffer and sorting scratch are freed before the next table needs its own.
     options
         .iter()
-        .map(|options| load_table(options, sources))
+        .map(|options| {
+            starting(options);
+            let table = load_table(options, sources);
+            finished(options);
+            table
+        })
         .collect()
 }
 
