@@ -11,10 +11,11 @@
 
 use std::cmp::Ordering;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
 use rayon::prelude::*;
 
-use super::Keys;
+use super::{KeySpans, Keys};
 
 const PREFIX: usize = 16;
 
@@ -146,14 +147,17 @@ pub fn sort_keys(input: &[u8], chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)>
     let keys = AllKeys::new(input, chunks);
     let alphabet = Alphabet::of(&keys);
     let (sorted, repeated) = match alphabet {
-        Some(alphabet) => by_code(&alphabet, &keys),
+        Some(alphabet) => match Dense::of(&alphabet, keys.rows) {
+            Some(dense) => by_dense(&dense, &keys),
+            None => by_code(&alphabet, &keys),
+        },
         None => by_prefix(&keys),
     };
     let text = String::from_utf8(sorted.text).ok()?;
     Some((
         Keys {
             text,
-            offsets: sorted.offsets,
+            spans: sorted.spans,
             row_key: sorted.row_key,
         },
         repeated,
@@ -163,7 +167,7 @@ pub fn sort_keys(input: &[u8], chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)>
 /// [`Keys`] before its text is checked to be UTF-8.
 struct SortedKeys {
     text: Vec<u8>,
-    offsets: Vec<usize>,
+    spans: KeySpans,
     row_key: Vec<u32>,
 }
 
@@ -326,6 +330,214 @@ impl Alphabet {
         }
         KeyText::Short(bytes, self.length(code))
     }
+}
+
+/// Keys of one length numbered densely: a key's number has one digit per place where keys
+/// differ, in base the count of values found there (`C00012345` to `C09999999` gives the
+/// numbers below 10^8). When there are few more numbers than rows, a bitmap over the
+/// numbers replaces sorting: a key's id is how many keys have a lower number.
+struct Dense<'a> {
+    alphabet: &'a Alphabet,
+    width: usize,
+    /// One more than the highest number.
+    span: u64,
+    /// The places in groups, least significant first, to turn numbers back into keys.
+    groups: Vec<Group>,
+}
+
+/// Neighbouring places turned back into bytes together, by a table.
+struct Group {
+    /// How many numbers the group's places make.
+    base: u64,
+    /// `⌊2^64 / base⌋ + 1`: multiplying a number below 2^32 by it and keeping the high
+    /// bits divides the number by `base`, without a division instruction.
+    inverse: u128,
+    /// For each number of the group, its places' bytes, with zeros elsewhere.
+    bytes: Vec<u128>,
+}
+
+/// The most numbers a group's table holds.
+const GROUP_TABLE: u64 = 1 << 12;
+
+impl Group {
+    fn new(alphabet: &Alphabet, places: &[&Place]) -> Group {
+        let base: u64 = places
+            .iter()
+            .map(|place| place.values.len() as u64)
+            .product();
+        let bytes = (0..base)
+            .map(|mut number| {
+                let mut bytes = [0u8; PREFIX];
+                for place in places {
+                    let radix = place.values.len() as u64;
+                    bytes[place.index] = place.values[(number % radix) as usize];
+                    number /= radix;
+                }
+                u128::from_ne_bytes(bytes)
+            })
+            .collect();
+        debug_assert!(alphabet.places.len() >= places.len());
+        Group {
+            base,
+            inverse: u128::from(u64::MAX / base) + 1,
+            bytes,
+        }
+    }
+}
+
+/// At most this many numbers a row: a bitmap of 8 bytes a row.
+const DENSE_BITS_PER_ROW: u64 = 64;
+
+impl<'a> Dense<'a> {
+    fn of(alphabet: &'a Alphabet, rows: usize) -> Option<Dense<'a>> {
+        let [width] = alphabet.lengths[..] else {
+            return None;
+        };
+        let span = alphabet.places.iter().try_fold(1u64, |span, place| {
+            span.checked_mul(place.values.len() as u64)
+        })?;
+        let room = (rows as u64)
+            .max(1 << 12)
+            .saturating_mul(DENSE_BITS_PER_ROW);
+        if span > room || span > u64::from(u32::MAX) {
+            return None;
+        }
+        let mut groups = Vec::new();
+        let mut group: Vec<&Place> = Vec::new();
+        let mut base = 1;
+        for place in alphabet.places.iter().rev() {
+            let radix = place.values.len() as u64;
+            if base * radix > GROUP_TABLE && !group.is_empty() {
+                groups.push(Group::new(alphabet, &group));
+                group.clear();
+                base = 1;
+            }
+            group.push(place);
+            base *= radix;
+        }
+        if !group.is_empty() {
+            groups.push(Group::new(alphabet, &group));
+        }
+        Some(Dense {
+            alphabet,
+            width: usize::from(width),
+            span,
+            groups,
+        })
+    }
+
+    /// The number of `key`, which has the alphabet's length.
+    fn number(&self, key: &[u8]) -> u64 {
+        self.alphabet.places.iter().fold(0, |number, place| {
+            let byte = key.get(place.index).copied().unwrap_or_default();
+            number * place.values.len() as u64 + u64::from(place.rank[usize::from(byte)])
+        })
+    }
+
+    /// The key whose number is `number`.
+    fn key(&self, mut number: u64) -> [u8; PREFIX] {
+        let mut bytes = u128::from_ne_bytes(self.alphabet.template);
+        for group in &self.groups {
+            let quotient = ((u128::from(number) * group.inverse) >> 64) as u64;
+            let digits = (number - quotient * group.base) as usize;
+            bytes |= group.bytes.get(digits).copied().unwrap_or_default();
+            number = quotient;
+        }
+        bytes.to_ne_bytes()
+    }
+}
+
+/// Numbers the keys densely (see [`Dense`]): marks each key's number in a bitmap, then
+/// gives each row the count of marks below its key's.
+fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
+    let words = dense.span.div_ceil(64) as usize;
+    let seen: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+    let twice: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+    let repeated_count = AtomicUsize::new(0);
+    // Each row's number first, then its id in the same place.
+    let mut row_key = vec![0u32; keys.rows];
+    keys.by_chunk(&mut row_key, |chunk, part| {
+        let chunk_keys = &keys.chunks[chunk];
+        let mut repeated = 0;
+        for (row, slot) in part.iter_mut().enumerate() {
+            let number = dense.number(chunk_keys.key(keys.input, row));
+            *slot = number as u32;
+            let (word, bit) = ((number / 64) as usize, 1u64 << (number % 64));
+            if seen[word].fetch_or(bit, AtomicOrdering::Relaxed) & bit != 0
+                && twice[word].fetch_or(bit, AtomicOrdering::Relaxed) & bit == 0
+            {
+                repeated += 1;
+            }
+        }
+        repeated_count.fetch_add(repeated, AtomicOrdering::Relaxed);
+    });
+    let seen: Vec<u64> = seen.into_iter().map(AtomicU64::into_inner).collect();
+    let mut below = Vec::with_capacity(words);
+    let mut count = 0u32;
+    for word in &seen {
+        below.push(count);
+        count += word.count_ones();
+    }
+    row_key.par_chunks_mut(1 << 16).for_each(|part| {
+        for slot in part {
+            let (word, bit) = ((*slot / 64) as usize, *slot % 64);
+            *slot = below[word] + (seen[word] & ((1u64 << bit) - 1)).count_ones();
+        }
+    });
+
+    // Each stretch of the bitmap writes its keys into its own stretch of the text.
+    let width = dense.width;
+    let mut text = vec![0u8; count as usize * width];
+    const STRETCH: usize = 1 << 12;
+    let mut stretches = Vec::with_capacity(words.div_ceil(STRETCH));
+    let mut rest = text.as_mut_slice();
+    for first in (0..words).step_by(STRETCH) {
+        let last = (first + STRETCH).min(words);
+        let keys_in: u32 = seen[first..last].iter().map(|word| word.count_ones()).sum();
+        let (part, later) = rest.split_at_mut(keys_in as usize * width);
+        stretches.push((first..last, part));
+        rest = later;
+    }
+    stretches.into_par_iter().for_each(|(range, part)| {
+        let mut at = 0;
+        for word in range {
+            let mut bits = seen[word];
+            while bits != 0 {
+                let number = word as u64 * 64 + u64::from(bits.trailing_zeros());
+                bits &= bits - 1;
+                part[at..at + width].copy_from_slice(&dense.key(number)[..width]);
+                at += width;
+            }
+        }
+    });
+
+    let mut repeated = Repeated {
+        count: repeated_count.into_inner(),
+        first: Vec::new(),
+    };
+    for (word, bits) in twice.iter().enumerate() {
+        let mut bits = bits.load(AtomicOrdering::Relaxed);
+        while bits != 0 && repeated.first.len() < super::parse::FIRST_FEW {
+            let number = word as u64 * 64 + u64::from(bits.trailing_zeros());
+            bits &= bits - 1;
+            let key = dense.key(number);
+            repeated
+                .first
+                .push(String::from_utf8_lossy(&key[..width]).into_owned());
+        }
+        if repeated.first.len() == super::parse::FIRST_FEW {
+            break;
+        }
+    }
+    let sorted = SortedKeys {
+        text,
+        spans: KeySpans::Fixed {
+            width,
+            count: count as usize,
+        },
+        row_key,
+    };
+    (sorted, repeated)
 }
 
 /// Sorts keys as the numbers of their alphabet, each packed with its row in one `u64`.
@@ -674,7 +886,7 @@ fn assign_ids<'a, T: Sync>(
     (
         SortedKeys {
             text,
-            offsets,
+            spans: KeySpans::from_offsets(offsets),
             row_key,
         },
         repeated,
@@ -699,6 +911,8 @@ fn key_runs(rows: usize, parts: usize, starts_key: impl Fn(usize) -> bool) -> Ve
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     /// Sorts `keys` read as chunks of `chunk` keys each.
@@ -803,6 +1017,97 @@ mod tests {
         };
         assert_eq!(keys.get(0), "say \"hi\" to everyone");
         assert_eq!(keys.get(1), "x");
+    }
+
+    /// Whether `keys` take the bitmap road of [`by_dense`].
+    fn numbered_densely(keys: &[&str]) -> bool {
+        let mut input = Vec::new();
+        let mut chunk = ChunkKeys::default();
+        for key in keys {
+            chunk.push(key.as_bytes(), input.len(), false);
+            input.extend_from_slice(key.as_bytes());
+        }
+        let chunks = [chunk];
+        let all = AllKeys::new(&input, &chunks);
+        Alphabet::of(&all).is_some_and(|alphabet| Dense::of(&alphabet, all.rows).is_some())
+    }
+
+    /// Distinct keys sorted by the standard library, and each row's index among them.
+    fn expected(keys: &[String]) -> (Vec<String>, Vec<u32>) {
+        let mut distinct = keys.to_vec();
+        distinct.sort();
+        distinct.dedup();
+        let ids = keys
+            .iter()
+            .map(|key| distinct.binary_search(key).unwrap_or(usize::MAX) as u32)
+            .collect();
+        (distinct, ids)
+    }
+
+    #[test]
+    fn ids_of_one_length_are_numbered_through_a_bitmap() {
+        // 30,000 rows over about 19,000 distinct ids of the form C00000000 to C00099999.
+        let keys: Vec<String> = (0..30_000u64)
+            .map(|i| {
+                format!(
+                    "C{:08}",
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 100_000 / 3
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        assert!(numbered_densely(&refs));
+        let (distinct, row_key, repeated) = sorted_in_chunks(&refs, 7_000);
+        let (want, ids) = expected(&keys);
+        assert_eq!(distinct, want);
+        assert_eq!(row_key, ids);
+        let mut counts = HashMap::new();
+        for key in &keys {
+            *counts.entry(key.as_str()).or_insert(0) += 1;
+        }
+        let mut twice: Vec<&str> = counts
+            .iter()
+            .filter(|(_, &n)| n > 1)
+            .map(|(k, _)| *k)
+            .collect();
+        twice.sort_unstable();
+        assert_eq!(repeated.count, twice.len());
+        assert_eq!(repeated.first, twice[..5]);
+    }
+
+    #[test]
+    fn places_with_many_values_are_read_back_in_several_groups() {
+        // Two places with 90 values each make 8,100 numbers, more than one table holds.
+        let bytes: Vec<char> = (b'!'..=b'z').map(char::from).collect();
+        let keys: Vec<String> = (0..9_000usize)
+            .map(|i| format!("k{}{}-", bytes[i * 7 % 90], bytes[i * 13 % 89]))
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        assert!(numbered_densely(&refs));
+        let (distinct, row_key, _) = sorted(&refs);
+        let (want, ids) = expected(&keys);
+        assert_eq!(distinct, want);
+        assert_eq!(row_key, ids);
+    }
+
+    #[test]
+    fn sparse_or_uneven_keys_are_sorted_instead() {
+        // Ten keys, but ten digits at each of eight places: 10^8 numbers.
+        let keys: Vec<String> = (0..10)
+            .map(|i| {
+                (0..8)
+                    .map(|place| char::from(b'0' + (i + place) % 10))
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        assert!(!numbered_densely(&refs));
+        assert!(numbered_densely(&["C00000001", "C99999999"]));
+        assert!(!numbered_densely(&["C1", "C22"]));
+        let (distinct, row_key, _) = sorted(&refs);
+        let (want, ids) = expected(&keys);
+        assert_eq!(distinct, want);
+        assert_eq!(row_key, ids);
     }
 
     #[test]

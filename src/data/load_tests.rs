@@ -304,7 +304,7 @@ fn a_header_without_rows_is_an_empty_table() {
     let table = setup.load("id,score\n");
     assert_eq!(table.rows, 0);
     assert!(table.keys.is_empty());
-    assert_eq!(table.keys.offsets, [0]);
+    assert_eq!(table.keys.spans, KeySpans::Fixed { width: 0, count: 0 });
     assert_eq!(strings(&table, "score"), []);
     let header = setup.header("id,score\n", None).expect("a header");
     assert_eq!(header.types, [ColumnType::String, ColumnType::String]);
@@ -641,7 +641,7 @@ fn keys_sort_by_bytes_and_each_row_points_at_its_key() {
     assert_eq!(sorted_keys(&table), ["B", "a", "b", "c"]);
     assert_eq!(table.keys.row_key, [2, 1, 3, 1, 0]);
     assert_eq!(table.keys.text, "Babc");
-    assert_eq!(table.keys.offsets, [0, 1, 2, 3, 4]);
+    assert_eq!(table.keys.spans, KeySpans::Fixed { width: 1, count: 4 });
 }
 
 #[test]
@@ -1119,7 +1119,7 @@ fn summary(loaded: &Result<Table, Vec<Diagnostic>>, sources: &SourceMap) -> Stri
             "rows {} keys {:?} {:?} {:?} columns {:?} warnings {:?}",
             table.rows,
             table.keys.text,
-            table.keys.offsets,
+            table.keys.spans,
             table.keys.row_key,
             table.columns,
             table

@@ -83,20 +83,52 @@ pub struct Header {
 }
 
 /// The keys of a table.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Keys {
     /// Distinct keys in ascending byte order, concatenated.
     pub text: String,
-    /// `offsets[i]..offsets[i + 1]` is key `i` in `text`; one more entry than keys.
-    pub offsets: Vec<usize>,
+    /// Where each key is in `text`.
+    pub spans: KeySpans,
     /// For each row, the id of its key: its index in the sorted list.
     pub row_key: Vec<u32>,
+}
+
+/// Where the keys are in [`Keys::text`]. Keys of one length (the usual case: ids such as
+/// `C00012345`) need no list of offsets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySpans {
+    /// `count` keys of `width` bytes each.
+    Fixed { width: usize, count: usize },
+    /// `offsets[i]..offsets[i + 1]` is key `i`; one more entry than keys.
+    Offsets(Vec<usize>),
+}
+
+impl Default for KeySpans {
+    fn default() -> KeySpans {
+        KeySpans::Fixed { width: 0, count: 0 }
+    }
+}
+
+impl KeySpans {
+    /// Spans from the end of each key, in order; fixed when every key has one width.
+    pub fn from_offsets(offsets: Vec<usize>) -> KeySpans {
+        let count = offsets.len().saturating_sub(1);
+        let width = offsets.get(1).copied().unwrap_or(0);
+        if offsets.windows(2).all(|pair| pair[1] - pair[0] == width) {
+            KeySpans::Fixed { width, count }
+        } else {
+            KeySpans::Offsets(offsets)
+        }
+    }
 }
 
 impl Keys {
     /// The number of distinct keys.
     pub fn len(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        match &self.spans {
+            KeySpans::Fixed { count, .. } => *count,
+            KeySpans::Offsets(offsets) => offsets.len().saturating_sub(1),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -106,7 +138,15 @@ impl Keys {
     /// Key `id`.
     pub fn get(&self, id: u32) -> &str {
         let id = id as usize;
-        &self.text[self.offsets[id]..self.offsets[id + 1]]
+        match &self.spans {
+            KeySpans::Fixed { width, .. } => &self.text[id * width..(id + 1) * width],
+            KeySpans::Offsets(offsets) => &self.text[offsets[id]..offsets[id + 1]],
+        }
+    }
+
+    /// Whether both hold the same keys in the same order (rows aside).
+    pub fn same_keys(&self, other: &Keys) -> bool {
+        self.spans == other.spans && self.text == other.text
     }
 }
 

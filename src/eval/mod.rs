@@ -16,7 +16,6 @@ pub use bits::Bits;
 use bits::AtomicBits;
 pub use expr::round;
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -52,7 +51,7 @@ pub struct Universe<'t> {
     shared: Option<usize>,
     len: usize,
     /// For each configured table: local key id to universe id, when the table is loaded.
-    pub maps: Vec<Option<Vec<u32>>>,
+    pub maps: Vec<Option<KeyMap>>,
     /// No key holds a byte that CSV must quote, so outputs copy keys as they are.
     pub plain: bool,
 }
@@ -68,7 +67,7 @@ impl<'t> Universe<'t> {
                 .bytes()
                 .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
         });
-        let mut maps: Vec<Option<Vec<u32>>> = vec![None; tables.len()];
+        let mut maps: Vec<Option<KeyMap>> = vec![None; tables.len()];
         let Some(&first) = loaded.first() else {
             return Universe {
                 tables,
@@ -79,14 +78,13 @@ impl<'t> Universe<'t> {
                 plain: true,
             };
         };
-        let same_keys = loaded.iter().all(|&index| {
-            let (a, b) = (keys_of(first), keys_of(index));
-            a.len() == b.len() && (0..a.len() as u32).all(|id| a.get(id) == b.get(id))
-        });
+        let same_keys = loaded
+            .iter()
+            .all(|&index| keys_of(first).same_keys(keys_of(index)));
         if same_keys {
             let len = keys_of(first).len();
             for &index in &loaded {
-                maps[index] = Some((0..len as u32).collect());
+                maps[index] = Some(KeyMap::Same);
             }
             return Universe {
                 tables,
@@ -105,9 +103,11 @@ impl<'t> Universe<'t> {
                 .collect();
             let (merged, old_to_new, incoming_to_new) = merge(&spelled, &incoming, spell);
             for map in maps.iter_mut().flatten() {
-                map.iter_mut().for_each(|id| *id = old_to_new[*id as usize]);
+                if let KeyMap::Ids(ids) = map {
+                    ids.iter_mut().for_each(|id| *id = old_to_new[*id as usize]);
+                }
             }
-            maps[index] = Some(incoming_to_new);
+            maps[index] = Some(KeyMap::Ids(incoming_to_new));
             spelled = merged;
         }
         let len = spelled.len();
@@ -145,6 +145,24 @@ impl<'t> Universe<'t> {
             }
         };
         self.tables[table].as_ref().expect("loaded").keys.get(local)
+    }
+}
+
+/// Where a table's key ids are in the universe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyMap {
+    /// The table's keys are the universe: ids are the same.
+    Same,
+    /// The universe id of each local id.
+    Ids(Vec<u32>),
+}
+
+impl KeyMap {
+    pub fn get(&self, local: u32) -> u32 {
+        match self {
+            KeyMap::Same => local,
+            KeyMap::Ids(ids) => ids[local as usize],
+        }
     }
 }
 
@@ -270,8 +288,9 @@ struct Context<'p, 't> {
     rankings: Mutex<HashMap<(usize, String, bool), SharedRanking>>,
 }
 
-/// Candidates as `(rank, key id)`, sorted once and read by every segment that needs them.
-type SharedRanking = Arc<OnceLock<Vec<(u64, u32)>>>;
+/// A column's best rank per key and its ranks sorted, computed once and read by every
+/// segment that ranks by the column without `where`.
+type SharedRanking = Arc<OnceLock<(Vec<u64>, Vec<u64>)>>;
 
 impl<'t> Context<'_, 't> {
     fn segment(&self, id: SegmentId, done: &[Option<SegmentResult>]) -> SegmentResult {
@@ -305,12 +324,12 @@ impl<'t> Context<'_, 't> {
         result
     }
 
-    fn table(&self, index: usize) -> (&'t Table, &[u32]) {
+    fn table(&self, index: usize) -> (&'t Table, &KeyMap) {
         let table = self.tables[index]
             .as_ref()
             .expect("the plan loads every table it uses");
         let map = self.universe.maps[index]
-            .as_deref()
+            .as_ref()
             .expect("a loaded table has a key map");
         (table, map)
     }
@@ -329,9 +348,8 @@ impl<'t> Context<'_, 't> {
             let Some(Some(other)) = done.get(dependency) else {
                 continue;
             };
-            let local: Vec<bool> = map
-                .iter()
-                .map(|&global| other.members.contains(global as usize))
+            let local: Vec<bool> = (0..key_count as u32)
+                .map(|id| other.members.contains(map.get(id) as usize))
                 .collect();
             memberships.insert(dependency, Arc::new(local));
         }
@@ -386,25 +404,28 @@ impl<'t> Context<'_, 't> {
                         .entry((from.table, column.clone(), top))
                         .or_default()
                         .clone();
-                    let sorted = slot.get_or_init(|| {
-                        let mut all = best();
-                        all.par_sort_unstable();
-                        all
+                    let (best, sorted) = slot.get_or_init(|| {
+                        let best = best();
+                        let mut sorted: Vec<u64> =
+                            best.iter().copied().filter(|&r| r != NO_RANK).collect();
+                        sorted.par_sort_unstable();
+                        (best, sorted)
                     });
-                    keep_best(rank, Cow::Borrowed(sorted), true, key_count)
+                    keep_best(rank.amount, rank.with_ties, best, Some(sorted))
                 }
-                _ => keep_best(rank, Cow::Owned(best()), false, key_count),
+                _ => keep_best(rank.amount, rank.with_ties, &best(), None),
             };
         }
 
-        let members = if self.universe.len() == key_count && self.universe.is_shared() {
-            local.clone()
-        } else {
-            let mut members = Bits::new(self.universe.len());
-            for key in local.iter() {
-                members.set(map[key] as usize);
+        let members = match map {
+            KeyMap::Same => local.clone(),
+            KeyMap::Ids(ids) => {
+                let mut members = Bits::new(self.universe.len());
+                for key in local.iter() {
+                    members.set(ids[key] as usize);
+                }
+                members
             }
-            members
         };
         let rows = (!from.select.is_empty()).then(|| {
             let member = |&row: &u32| local.contains(row_key[row as usize] as usize);
@@ -454,8 +475,9 @@ impl<'t> Context<'_, 't> {
         }
         let mut union = Bits::new(self.universe.len());
         for &index in tables {
-            for &global in self.table(index).1 {
-                union.set(global as usize);
+            let (table, map) = self.table(index);
+            for local in 0..table.keys.len() as u32 {
+                union.set(map.get(local) as usize);
             }
         }
         union.count()
@@ -558,18 +580,15 @@ fn integer_rank(value: i64, top: bool) -> Option<u64> {
     Some(if top { !ascending } else { ascending - 1 })
 }
 
-/// Each key with a non-null value over its qualifying rows (`None`: every row), with its
-/// best value as a rank (see [`number_rank`]): `(rank, key id)` in key order.
-fn best_per_key(
-    by: &Node<'_>,
-    table: &Table,
-    qualifying: Option<&[u32]>,
-    top: bool,
-) -> Vec<(u64, u32)> {
+/// The rank of a key without a value: the ranks of values stop one short of it.
+const NO_RANK: u64 = u64::MAX;
+
+/// Each key's best value over its qualifying rows (`None`: every row) as a rank (see
+/// [`number_rank`]), by key id; [`NO_RANK`] for a key without a non-null value.
+fn best_per_key(by: &Node<'_>, table: &Table, qualifying: Option<&[u32]>, top: bool) -> Vec<u64> {
     let row_key = &table.keys.row_key;
-    // `u64::MAX` is no rank: the ranks of values stop one short of it.
     let best: Vec<AtomicU64> = (0..table.keys.len())
-        .map(|_| AtomicU64::new(u64::MAX))
+        .map(|_| AtomicU64::new(NO_RANK))
         .collect();
     (0..table.rows.div_ceil(CHUNK))
         .into_par_iter()
@@ -606,49 +625,59 @@ fn best_per_key(
                 None => rows.for_each(offer),
             }
         });
-    best.into_iter()
-        .map(AtomicU64::into_inner)
-        .enumerate()
-        .filter(|&(_, rank)| rank != u64::MAX)
-        .map(|(key, rank)| (rank, key as u32))
-        .collect()
+    best.into_iter().map(AtomicU64::into_inner).collect()
 }
 
-/// Keeps the keys `top`/`bottom` asks for out of `candidates`, best first by rank, ties
-/// broken by key id (ascending key order). `sorted` says the candidates are in that order
-/// already; otherwise a selection (linear time) finds the boundary.
-fn keep_best(
-    rank: &ir::Rank,
-    mut candidates: Cow<'_, [(u64, u32)]>,
-    sorted: bool,
-    keys: usize,
-) -> Bits {
-    let keep = rank.amount.keep(candidates.len());
-    let mut kept = Bits::new(keys);
-    if keep == 0 {
+/// Keeps the keys `top`/`bottom` asks for, best rank first, ties broken by key id
+/// (ascending key order). `best` is each key's rank; `sorted`, when given, the ranks of
+/// the candidates in order, which tells the boundary at once; otherwise a selection
+/// (linear time) finds it.
+fn keep_best(amount: ir::Amount, with_ties: bool, best: &[u64], sorted: Option<&[u64]>) -> Bits {
+    let mut kept = Bits::new(best.len());
+    let Some((keep, last, better)) = boundary(amount, best, sorted) else {
         return kept;
-    }
-    if !sorted && keep < candidates.len() {
-        candidates.to_mut().select_nth_unstable(keep - 1);
-    }
-    let (chosen, rest) = candidates.split_at(keep);
-    for &(_, key) in chosen {
-        kept.set(key as usize);
-    }
-    if rank.with_ties {
-        let last = chosen[keep - 1].0;
-        let tied = |&&(value, _): &&(u64, u32)| value == last;
-        // Sorted, the ties follow the boundary directly; selected, they are anywhere after.
-        let ties: Vec<&(u64, u32)> = if sorted {
-            rest.iter().take_while(tied).collect()
-        } else {
-            rest.iter().filter(tied).collect()
-        };
-        for &(_, key) in ties {
-            kept.set(key as usize);
+    };
+    // Keys ranked `last` fill the places the better ones leave, lowest key ids first.
+    let mut places = keep - better;
+    for (key, &value) in best.iter().enumerate() {
+        if value < last {
+            kept.set(key);
+        } else if value == last && (places > 0 || with_ties) {
+            kept.set(key);
+            places = places.saturating_sub(1);
         }
     }
     kept
+}
+
+/// How many keys to keep, the rank of the last one kept, and how many rank better.
+fn boundary(
+    amount: ir::Amount,
+    best: &[u64],
+    sorted: Option<&[u64]>,
+) -> Option<(usize, u64, usize)> {
+    let mut scratch = Vec::new();
+    let sorted_or_selected = match sorted {
+        Some(sorted) => sorted,
+        None => {
+            scratch = best.iter().copied().filter(|&r| r != NO_RANK).collect();
+            &scratch
+        }
+    };
+    let keep = amount.keep(sorted_or_selected.len());
+    if keep == 0 {
+        return None;
+    }
+    let last = match sorted {
+        Some(sorted) => sorted[keep - 1],
+        None => *scratch.select_nth_unstable(keep - 1).1,
+    };
+    let better = match sorted {
+        Some(sorted) => sorted.partition_point(|&r| r < last),
+        // After the selection, every rank before the boundary is at most `last`.
+        None => scratch[..keep - 1].iter().filter(|&&r| r < last).count(),
+    };
+    Some((keep, last, better))
 }
 
 #[cfg(test)]
@@ -696,6 +725,34 @@ mod tests {
         assert_eq!(integer_rank(i64::MAX, false), Some(u64::MAX - 1));
         assert_eq!(integer_rank(NULL_INT + 1, true), Some(u64::MAX - 1));
         assert_eq!(integer_rank(NULL_INT + 1, false), Some(0));
+    }
+
+    #[test]
+    fn the_best_keys_are_kept_with_ties_broken_by_key() {
+        // Key ids 0 to 5; key 2 has no value. Best first: key 4, then keys 1, 3 and 5 tied.
+        let best = [5, 3, NO_RANK, 3, 1, 3];
+        let mut sorted = vec![5, 3, 3, 1, 3];
+        sorted.sort_unstable();
+        let kept = |amount, with_ties| {
+            let selected: Vec<usize> = keep_best(amount, with_ties, &best, None).iter().collect();
+            let from_sorted: Vec<usize> = keep_best(amount, with_ties, &best, Some(&sorted))
+                .iter()
+                .collect();
+            assert_eq!(selected, from_sorted);
+            selected
+        };
+        assert_eq!(kept(ir::Amount::Count(3), false), [1, 3, 4]);
+        assert_eq!(kept(ir::Amount::Count(3), true), [1, 3, 4, 5]);
+        assert_eq!(kept(ir::Amount::Count(1), true), [4]);
+        assert_eq!(kept(ir::Amount::Count(5), false), [0, 1, 3, 4, 5]);
+        assert_eq!(kept(ir::Amount::Count(9), false), [0, 1, 3, 4, 5]);
+        assert_eq!(kept(ir::Amount::Count(0), true), Vec::<usize>::new());
+        // 50% of the five keys with a value is ceil(2.5) = 3.
+        let half = ir::Amount::Percent {
+            numerator: 50,
+            denominator: 1,
+        };
+        assert_eq!(kept(half, false), [1, 3, 4]);
     }
 
     #[test]
