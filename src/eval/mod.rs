@@ -288,9 +288,9 @@ struct Context<'p, 't> {
     rankings: Mutex<HashMap<(usize, String, bool), SharedRanking>>,
 }
 
-/// A column's best rank per key and its ranks sorted, computed once and read by every
+/// A column's best rank per key and their histogram, computed once and read by every
 /// segment that ranks by the column without `where`.
-type SharedRanking = Arc<OnceLock<(Vec<u64>, Vec<u64>)>>;
+type SharedRanking = Arc<OnceLock<(Vec<u64>, Histogram)>>;
 
 impl<'t> Context<'_, 't> {
     fn segment(&self, id: SegmentId, done: &[Option<SegmentResult>]) -> SegmentResult {
@@ -395,7 +395,7 @@ impl<'t> Context<'_, 't> {
             let by = lowering.lower(&rank.by);
             let best = || best_per_key(&by, table, qualifying.as_deref(), top);
             local = match (&from.filter, &rank.by.kind) {
-                // Every key is a candidate: segments ranking the same column share one sort.
+                // Every key is a candidate: segments ranking the same column share the ranks.
                 (None, ir::ExprKind::Column(column)) => {
                     let slot = self
                         .rankings
@@ -404,16 +404,17 @@ impl<'t> Context<'_, 't> {
                         .entry((from.table, column.clone(), top))
                         .or_default()
                         .clone();
-                    let (best, sorted) = slot.get_or_init(|| {
+                    let (best, histogram) = slot.get_or_init(|| {
                         let best = best();
-                        let mut sorted: Vec<u64> =
-                            best.iter().copied().filter(|&r| r != NO_RANK).collect();
-                        sorted.par_sort_unstable();
-                        (best, sorted)
+                        let histogram = Histogram::of(&best);
+                        (best, histogram)
                     });
-                    keep_best(rank.amount, rank.with_ties, best, Some(sorted))
+                    keep_best(rank.amount, rank.with_ties, best, histogram)
                 }
-                _ => keep_best(rank.amount, rank.with_ties, &best(), None),
+                _ => {
+                    let best = best();
+                    keep_best(rank.amount, rank.with_ties, &best, &Histogram::of(&best))
+                }
             };
         }
 
@@ -587,6 +588,8 @@ const NO_RANK: u64 = u64::MAX;
 /// [`number_rank`]), by key id; [`NO_RANK`] for a key without a non-null value.
 fn best_per_key(by: &Node<'_>, table: &Table, qualifying: Option<&[u32]>, top: bool) -> Vec<u64> {
     let row_key = &table.keys.row_key;
+    // With one row per key, a key's row is its only one: no minimum to keep.
+    let one_row_each = table.keys.len() == table.rows;
     let best: Vec<AtomicU64> = (0..table.keys.len())
         .map(|_| AtomicU64::new(NO_RANK))
         .collect();
@@ -617,7 +620,12 @@ fn best_per_key(by: &Node<'_>, table: &Table, qualifying: Option<&[u32]>, top: b
             };
             let offer = |row: usize| {
                 if let Some(rank) = ranks[row - start] {
-                    best[row_key[row] as usize].fetch_min(rank, AtomicOrdering::Relaxed);
+                    let slot = &best[row_key[row] as usize];
+                    if one_row_each {
+                        slot.store(rank, AtomicOrdering::Relaxed);
+                    } else {
+                        slot.fetch_min(rank, AtomicOrdering::Relaxed);
+                    }
                 }
             };
             match qualifying {
@@ -629,12 +637,11 @@ fn best_per_key(by: &Node<'_>, table: &Table, qualifying: Option<&[u32]>, top: b
 }
 
 /// Keeps the keys `top`/`bottom` asks for, best rank first, ties broken by key id
-/// (ascending key order). `best` is each key's rank; `sorted`, when given, the ranks of
-/// the candidates in order, which tells the boundary at once; otherwise a selection
-/// (linear time) finds it.
-fn keep_best(amount: ir::Amount, with_ties: bool, best: &[u64], sorted: Option<&[u64]>) -> Bits {
+/// (ascending key order). `best` is each key's rank, `histogram` their histogram.
+fn keep_best(amount: ir::Amount, with_ties: bool, best: &[u64], histogram: &Histogram) -> Bits {
     let mut kept = Bits::new(best.len());
-    let Some((keep, last, better)) = boundary(amount, best, sorted) else {
+    let keep = amount.keep(histogram.total());
+    let Some((last, better)) = histogram.place(best, keep) else {
         return kept;
     };
     // Keys ranked `last` fill the places the better ones leave, lowest key ids first.
@@ -650,34 +657,77 @@ fn keep_best(amount: ir::Amount, with_ties: bool, best: &[u64], sorted: Option<&
     kept
 }
 
-/// How many keys to keep, the rank of the last one kept, and how many rank better.
-fn boundary(
-    amount: ir::Amount,
-    best: &[u64],
-    sorted: Option<&[u64]>,
-) -> Option<(usize, u64, usize)> {
-    let mut scratch = Vec::new();
-    let sorted_or_selected = match sorted {
-        Some(sorted) => sorted,
-        None => {
-            scratch = best.iter().copied().filter(|&r| r != NO_RANK).collect();
-            &scratch
+/// How many ranks fall in each of up to 2^16 buckets of equal width over the ranks'
+/// range, so that the rank at any place is found in linear time: the buckets tell which
+/// holds it, and only that bucket's ranks are searched.
+#[derive(Debug)]
+struct Histogram {
+    min: u64,
+    shift: u32,
+    /// `below[b]` is how many ranks lie in buckets before `b`; the last entry is the total.
+    below: Vec<usize>,
+}
+
+impl Histogram {
+    fn of(best: &[u64]) -> Histogram {
+        let ranks = || best.par_iter().copied().filter(|&r| r != NO_RANK);
+        let min = ranks().min().unwrap_or(0);
+        let max = ranks().max().unwrap_or(0);
+        let count = best.len().max(2);
+        let bits = count.ilog2().clamp(1, 16);
+        let spread = u64::BITS - (max - min).leading_zeros();
+        let shift = spread.saturating_sub(bits);
+        let buckets = 1usize << bits;
+        let counts = best
+            .par_chunks(CHUNK)
+            .fold(
+                || vec![0usize; buckets],
+                |mut counts, part| {
+                    for &r in part.iter().filter(|&&r| r != NO_RANK) {
+                        counts[((r - min) >> shift) as usize] += 1;
+                    }
+                    counts
+                },
+            )
+            .reduce(
+                || vec![0usize; buckets],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                    a
+                },
+            );
+        let mut below = Vec::with_capacity(buckets + 1);
+        let mut total = 0;
+        below.push(0);
+        for count in counts {
+            total += count;
+            below.push(total);
         }
-    };
-    let keep = amount.keep(sorted_or_selected.len());
-    if keep == 0 {
-        return None;
+        Histogram { min, shift, below }
     }
-    let last = match sorted {
-        Some(sorted) => sorted[keep - 1],
-        None => *scratch.select_nth_unstable(keep - 1).1,
-    };
-    let better = match sorted {
-        Some(sorted) => sorted.partition_point(|&r| r < last),
-        // After the selection, every rank before the boundary is at most `last`.
-        None => scratch[..keep - 1].iter().filter(|&&r| r < last).count(),
-    };
-    Some((keep, last, better))
+
+    fn total(&self) -> usize {
+        self.below.last().copied().unwrap_or(0)
+    }
+
+    /// The rank at place `keep` (counted from 1, best first) and how many ranks are
+    /// better; `None` for place 0.
+    fn place(&self, best: &[u64], keep: usize) -> Option<(u64, usize)> {
+        if keep == 0 || keep > self.total() {
+            return None;
+        }
+        let bucket = self.below.partition_point(|&below| below < keep) - 1;
+        let before = self.below[bucket];
+        let (min, shift) = (self.min, self.shift);
+        let mut inside: Vec<u64> = best
+            .par_iter()
+            .copied()
+            .filter(|&r| r != NO_RANK && ((r - min) >> shift) as usize == bucket)
+            .collect();
+        let last = *inside.select_nth_unstable(keep - before - 1).1;
+        let better = before + inside.iter().filter(|&&r| r < last).count();
+        Some((last, better))
+    }
 }
 
 #[cfg(test)]
@@ -731,15 +781,11 @@ mod tests {
     fn the_best_keys_are_kept_with_ties_broken_by_key() {
         // Key ids 0 to 5; key 2 has no value. Best first: key 4, then keys 1, 3 and 5 tied.
         let best = [5, 3, NO_RANK, 3, 1, 3];
-        let mut sorted = vec![5, 3, 3, 1, 3];
-        sorted.sort_unstable();
-        let kept = |amount, with_ties| {
-            let selected: Vec<usize> = keep_best(amount, with_ties, &best, None).iter().collect();
-            let from_sorted: Vec<usize> = keep_best(amount, with_ties, &best, Some(&sorted))
+        let histogram = Histogram::of(&best);
+        let kept = |amount, with_ties| -> Vec<usize> {
+            keep_best(amount, with_ties, &best, &histogram)
                 .iter()
-                .collect();
-            assert_eq!(selected, from_sorted);
-            selected
+                .collect()
         };
         assert_eq!(kept(ir::Amount::Count(3), false), [1, 3, 4]);
         assert_eq!(kept(ir::Amount::Count(3), true), [1, 3, 4, 5]);
@@ -753,6 +799,49 @@ mod tests {
             denominator: 1,
         };
         assert_eq!(kept(half, false), [1, 3, 4]);
+    }
+
+    #[test]
+    fn the_histogram_finds_the_same_keys_as_sorting() {
+        // 50,000 keys, a tenth without a value, ranks over a wide range with many ties.
+        let mut state = 12345u64;
+        let best: Vec<u64> = (0..50_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                match state >> 60 {
+                    0 => NO_RANK,
+                    1..=3 => (state >> 20) % 50,
+                    _ => state >> 3,
+                }
+            })
+            .collect();
+        let mut order: Vec<(u64, usize)> = best
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| r != NO_RANK)
+            .map(|(key, &r)| (r, key))
+            .collect();
+        order.sort_unstable();
+        let histogram = Histogram::of(&best);
+        assert_eq!(histogram.total(), order.len());
+        for keep in [1, 2, 777, 4_000, 20_000, order.len() - 1, order.len()] {
+            let amount = ir::Amount::Count(keep as u64);
+            let mut want: Vec<usize> = order[..keep].iter().map(|&(_, key)| key).collect();
+            want.sort_unstable();
+            let got: Vec<usize> = keep_best(amount, false, &best, &histogram).iter().collect();
+            assert_eq!(got, want, "keep {keep}");
+            let last = order[keep - 1].0;
+            let mut want: Vec<usize> = order
+                .iter()
+                .take_while(|&&(r, _)| r <= last)
+                .map(|&(_, key)| key)
+                .collect();
+            want.sort_unstable();
+            let got: Vec<usize> = keep_best(amount, true, &best, &histogram).iter().collect();
+            assert_eq!(got, want, "keep {keep} with ties");
+        }
     }
 
     #[test]
