@@ -1,17 +1,20 @@
 //! Sorting the keys of a table once, into dense ids in ascending byte order.
 //!
-//! While a chunk is read, only where each row's key is gets noted. Sorting then takes
-//! one of two roads. When every key fits in sixteen bytes and keys use few distinct bytes
-//! at each place (ids such as `C00012345` or `48213`), each key becomes a small integer in
-//! the same order, packed with its row into one `u64`, and the integers are sorted. Other
-//! keys are summarised by their first sixteen bytes and length, spread into buckets by the
-//! highest bits in which they differ, one group of buckets per thread, and each bucket is
-//! sorted on its own; only keys that are equal in their first sixteen bytes are compared
-//! in full. Either way, ids are then given in order and the distinct keys written once.
+//! While a chunk is read, its keys are copied in row order. Ids are then given by one of
+//! three roads. When every key fits in sixteen bytes and keys use few distinct bytes at
+//! each place (ids such as `C00012345` or `48213`), each key becomes an integer in the
+//! same order. If keys also have one length and the integers are few for the rows, a
+//! bitmap over them gives ids without sorting (see [`Dense`]); otherwise each integer is
+//! packed with its row into one `u64`, and those are sorted. Other keys are summarised by
+//! their first sixteen bytes and length, spread into buckets by the highest bits in which
+//! they differ, one group of buckets per thread, and each bucket is sorted on its own;
+//! only keys that are equal in their first sixteen bytes are compared in full. Either way,
+//! ids are then given in order and the distinct keys written once.
 
 use std::cmp::Ordering;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -19,70 +22,60 @@ use super::{KeySpans, Keys};
 
 const PREFIX: usize = 16;
 
-/// Bits of a key's place that hold its length; the rest hold its offset in the input.
-const LENGTH_BITS: u32 = 24;
-/// The length field of a key kept in [`ChunkKeys::spilled`].
-const SPILLED: u64 = (1 << LENGTH_BITS) - 1;
-
-/// The keys of one chunk, in row order; rows are counted from the chunk's start.
+/// The keys of one chunk, in row order; rows are counted from the chunk's start. Keys are
+/// copied out of the file's bytes, so that a chunk's bytes can go once it is read.
 #[derive(Debug, Default)]
 pub struct ChunkKeys {
-    /// Each key's offset in the input and length, as `offset << LENGTH_BITS | length`.
-    places: Vec<u64>,
-    /// Keys that are not as written in the input (they held a doubled quote), or too long
-    /// or too far into the input for a place: each with its row and span in `text`.
-    spilled: Vec<(u32, Range<usize>)>,
+    /// The keys one after another.
     text: Vec<u8>,
+    count: usize,
+    /// The width of every key, while all have one width.
+    width: usize,
+    /// Where each key ends in `text`, once keys of different widths are seen.
+    ends: Vec<usize>,
 }
 
 impl ChunkKeys {
     pub fn with_capacity(rows: usize) -> ChunkKeys {
         ChunkKeys {
-            places: Vec::with_capacity(rows),
+            // Room for ids of about ten bytes.
+            text: Vec::with_capacity(rows.saturating_mul(10)),
             ..ChunkKeys::default()
         }
     }
 
-    /// Adds the key of the next row: `text`, found at `start` in the input unless
-    /// `unescaped`.
-    pub fn push(&mut self, text: &[u8], start: usize, unescaped: bool) {
-        let len = text.len() as u64;
-        let start = start as u64;
-        if unescaped || len >= SPILLED || start >= 1 << (64 - LENGTH_BITS) {
-            let row = self.places.len() as u32;
-            let at = self.text.len();
-            self.text.extend_from_slice(text);
-            self.spilled.push((row, at..self.text.len()));
-            self.places.push(SPILLED);
-        } else {
-            self.places.push(start << LENGTH_BITS | len);
+    /// Adds the key of the next row.
+    pub fn push(&mut self, key: &[u8]) {
+        self.text.extend_from_slice(key);
+        if self.count == 0 {
+            self.width = key.len();
+        } else if self.ends.is_empty() && key.len() != self.width {
+            self.ends = (1..=self.count).map(|row| row * self.width).collect();
         }
+        if !self.ends.is_empty() {
+            self.ends.push(self.text.len());
+        }
+        self.count += 1;
     }
 
     pub fn len(&self) -> usize {
-        self.places.len()
+        self.count
     }
 
     /// The key of `row`.
-    pub fn key<'a>(&'a self, input: &'a [u8], row: usize) -> &'a [u8] {
-        let place = self.places.get(row).copied().unwrap_or_default();
-        let len = place & SPILLED;
-        if len != SPILLED {
-            let start = (place >> LENGTH_BITS) as usize;
-            return input.get(start..start + len as usize).unwrap_or_default();
-        }
-        let found = self
-            .spilled
-            .binary_search_by_key(&(row as u32), |(row, _)| *row);
-        found
-            .ok()
-            .map_or(&[], |index| &self.text[self.spilled[index].1.clone()])
+    pub fn key(&self, row: usize) -> &[u8] {
+        let span = if self.ends.is_empty() {
+            row * self.width..(row + 1) * self.width
+        } else {
+            let start = if row == 0 { 0 } else { self.ends[row - 1] };
+            start..self.ends[row]
+        };
+        self.text.get(span).unwrap_or_default()
     }
 }
 
 /// Every chunk's keys, with rows counted from the table's start.
 struct AllKeys<'a> {
-    input: &'a [u8],
     chunks: &'a [ChunkKeys],
     /// The table row of each chunk's first row.
     bases: Vec<usize>,
@@ -90,7 +83,7 @@ struct AllKeys<'a> {
 }
 
 impl<'a> AllKeys<'a> {
-    fn new(input: &'a [u8], chunks: &'a [ChunkKeys]) -> AllKeys<'a> {
+    fn new(chunks: &'a [ChunkKeys]) -> AllKeys<'a> {
         let mut bases = Vec::with_capacity(chunks.len());
         let mut rows = 0;
         for chunk in chunks {
@@ -98,7 +91,6 @@ impl<'a> AllKeys<'a> {
             rows += chunk.len();
         }
         AllKeys {
-            input,
             chunks,
             bases,
             rows,
@@ -112,7 +104,7 @@ impl<'a> AllKeys<'a> {
             .partition_point(|&base| base <= row)
             .saturating_sub(1);
         match (self.chunks.get(chunk), self.bases.get(chunk)) {
-            (Some(keys), Some(&base)) => keys.key(self.input, row - base),
+            (Some(keys), Some(&base)) => keys.key(row - base),
             _ => &[],
         }
     }
@@ -143,8 +135,8 @@ pub struct Repeated {
 
 /// Sorts the keys of every chunk into distinct ids; `None` if the keys are not UTF-8,
 /// which the loader checked before.
-pub fn sort_keys(input: &[u8], chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)> {
-    let keys = AllKeys::new(input, chunks);
+pub fn sort_keys(chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)> {
+    let keys = AllKeys::new(chunks);
     let alphabet = Alphabet::of(&keys);
     let (sorted, repeated) = match alphabet {
         Some(alphabet) => match Dense::of(&alphabet, keys.rows) {
@@ -156,7 +148,7 @@ pub fn sort_keys(input: &[u8], chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)>
     let text = String::from_utf8(sorted.text).ok()?;
     Some((
         Keys {
-            text,
+            text: Arc::new(text),
             spans: sorted.spans,
             row_key: sorted.row_key,
         },
@@ -252,7 +244,7 @@ impl Alphabet {
             .map(|chunk| {
                 let mut seen = Seen::new();
                 for row in 0..keys.chunks[chunk].len() {
-                    seen.add(keys.chunks[chunk].key(keys.input, row));
+                    seen.add(keys.chunks[chunk].key(row));
                     if seen.long {
                         break;
                     }
@@ -460,7 +452,7 @@ fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
         let chunk_keys = &keys.chunks[chunk];
         let mut repeated = 0;
         for (row, slot) in part.iter_mut().enumerate() {
-            let number = dense.number(chunk_keys.key(keys.input, row));
+            let number = dense.number(chunk_keys.key(row));
             *slot = number as u32;
             let (word, bit) = ((number / 64) as usize, 1u64 << (number % 64));
             if seen[word].fetch_or(bit, AtomicOrdering::Relaxed) & bit != 0
@@ -548,7 +540,7 @@ fn by_code(alphabet: &Alphabet, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
     keys.by_chunk(&mut packed, |chunk, part| {
         let base = keys.bases[chunk];
         for (row, slot) in part.iter_mut().enumerate() {
-            let code = alphabet.code(keys.chunks[chunk].key(keys.input, row));
+            let code = alphabet.code(keys.chunks[chunk].key(row));
             *slot = (code << row_bits) | (base + row) as u64;
         }
     });
@@ -666,8 +658,7 @@ fn sort_entries(keys: &AllKeys<'_>) -> Vec<Entry> {
     let entries = |chunk: usize| {
         let base = keys.bases[chunk];
         let chunk_keys = &keys.chunks[chunk];
-        (0..chunk_keys.len())
-            .map(move |row| Entry::new(chunk_keys.key(keys.input, row), base + row))
+        (0..chunk_keys.len()).map(move |row| Entry::new(chunk_keys.key(row), base + row))
     };
     let chunks = 0..keys.chunks.len();
     let (min, max) = chunks
@@ -917,17 +908,15 @@ mod tests {
 
     /// Sorts `keys` read as chunks of `chunk` keys each.
     fn sorted_in_chunks(keys: &[&str], chunk: usize) -> (Vec<String>, Vec<u32>, Repeated) {
-        let mut input = Vec::new();
         let mut chunks = Vec::new();
         for part in keys.chunks(chunk) {
             let mut chunk_keys = ChunkKeys::default();
             for key in part {
-                chunk_keys.push(key.as_bytes(), input.len(), false);
-                input.extend_from_slice(key.as_bytes());
+                chunk_keys.push(key.as_bytes());
             }
             chunks.push(chunk_keys);
         }
-        let Some((sorted, repeated)) = sort_keys(&input, &chunks) else {
+        let Some((sorted, repeated)) = sort_keys(&chunks) else {
             panic!("keys are UTF-8");
         };
         let distinct = (0..sorted.len() as u32)
@@ -1008,27 +997,26 @@ mod tests {
     }
 
     #[test]
-    fn unescaped_keys_are_read_from_their_own_text() {
+    fn a_chunk_keeps_keys_of_one_width_and_of_many() {
         let mut chunk = ChunkKeys::default();
-        chunk.push(b"x", 0, false);
-        chunk.push(b"say \"hi\" to everyone", 0, true);
-        let Some((keys, _)) = sort_keys(b"x", &[chunk]) else {
-            panic!("keys are UTF-8");
-        };
-        assert_eq!(keys.get(0), "say \"hi\" to everyone");
-        assert_eq!(keys.get(1), "x");
+        chunk.push(b"ab");
+        chunk.push(b"cd");
+        assert_eq!((chunk.key(0), chunk.key(1)), (&b"ab"[..], &b"cd"[..]));
+        chunk.push(b"say \"hi\"");
+        chunk.push(b"");
+        chunk.push(b"e");
+        let keys: Vec<&[u8]> = (0..chunk.len()).map(|row| chunk.key(row)).collect();
+        assert_eq!(keys, [&b"ab"[..], b"cd", b"say \"hi\"", b"", b"e"]);
     }
 
     /// Whether `keys` take the bitmap road of [`by_dense`].
     fn numbered_densely(keys: &[&str]) -> bool {
-        let mut input = Vec::new();
         let mut chunk = ChunkKeys::default();
         for key in keys {
-            chunk.push(key.as_bytes(), input.len(), false);
-            input.extend_from_slice(key.as_bytes());
+            chunk.push(key.as_bytes());
         }
         let chunks = [chunk];
-        let all = AllKeys::new(&input, &chunks);
+        let all = AllKeys::new(&chunks);
         Alphabet::of(&all).is_some_and(|alphabet| Dense::of(&alphabet, all.rows).is_some())
     }
 

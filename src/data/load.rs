@@ -1,9 +1,12 @@
 //! Reading a table: its header, then its records into typed columns and sorted keys.
 //!
-//! The file is read into memory once. When it holds no quote, it is cut into chunks at
-//! line ends and the chunks are read in parallel; otherwise it is read as one chunk, since
-//! a line end may then sit inside a field. Either way the chunks are merged in file order,
-//! so the result does not depend on how the file was cut or how many threads read it.
+//! The file is read in blocks of a few megabytes that end where a record ends: at the last
+//! line end of a block without quotes, and otherwise where the records followed from the
+//! block's start say (a line end may sit inside a quoted field). One round of blocks is
+//! parsed in parallel while the next is read, so only a few blocks are in memory at once.
+//! The file is read whole again only to quote its lines in errors and warnings. The
+//! chunks parsed from the blocks are merged in file order, so the result does not depend
+//! on where the file was cut or how many threads read it.
 //!
 //! Where SPEC.md is silent, the loader decides so:
 //!
@@ -134,33 +137,90 @@ pub fn load_table(
     load_in_chunks(options, sources, None)
 }
 
-/// Loads a whole table, cutting a file without quotes into chunks of about `chunk` bytes
-/// (a size that depends on the file and the threads when `None`).
+/// Loads a whole table, reading the file in blocks of about `block` bytes ([`BLOCK`] when
+/// `None`).
 pub(super) fn load_in_chunks(
     options: &LoadOptions<'_>,
     sources: &SourceMap,
-    chunk: Option<usize>,
+    block: Option<usize>,
 ) -> Result<Table, Vec<Diagnostic>> {
     let started = Instant::now();
     check_delimiter(options)?;
-    let input = read_file(options)?;
-    let reporter = reporter(options, &input, sources);
-    let header = parse_header(&input, options, &reporter)?;
-    let slots = plan_slots(options, &header, &reporter)?;
+    let head = read_prefix(options, 0)?;
+    let head_reporter = reporter(options, &head, sources);
+    let header = parse_header(&head, options, &head_reporter)?;
+    let slots = plan_slots(options, &header, &head_reporter)?;
+    let width = header.names.len();
 
-    let context = context(options, &input, header.names.len());
-    let (ranges, plain) = split_chunks(&input, header.data_start, chunk);
-    let mut chunks: Vec<Chunk> = ranges
-        .par_iter()
-        .map(|range| parse_chunk(&context, range.clone(), &slots, None, plain))
-        .collect();
-    let types = settle_types(&context, &ranges, plain, &slots, &mut chunks);
+    let open = || -> std::io::Result<File> {
+        let mut file = File::open(options.path)?;
+        std::io::Seek::seek(
+            &mut file,
+            std::io::SeekFrom::Start(header.data_start as u64),
+        )?;
+        Ok(file)
+    };
+    let file = open().map_err(|error| io_error(options, &error))?;
+    let mut blocks = Blocks::new(
+        file,
+        header.data_start,
+        block.unwrap_or(BLOCK),
+        options.delimiter,
+    );
+    let read = |blocks: &mut Blocks| {
+        blocks
+            .take(rayon::current_num_threads().max(1) * 2)
+            .map_err(|error| io_error(options, &error))
+    };
+    // One round of blocks is read while the one before is parsed.
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut spans: Vec<(usize, usize, bool)> = Vec::new();
+    let mut round = read(&mut blocks)?;
+    while !round.is_empty() {
+        let (parsed, next) = rayon::join(
+            || {
+                round
+                    .par_iter()
+                    .map(|block| parse_block(options, width, block, &slots))
+                    .collect::<Vec<Chunk>>()
+            },
+            || read(&mut blocks),
+        );
+        spans.extend(round.iter().map(|b| (b.start, b.bytes.len(), b.plain)));
+        chunks.extend(parsed);
+        round = next?;
+    }
+    drop(blocks);
+    let reparse = |number: usize, forced: &[Slot]| -> Result<Chunk, Vec<Diagnostic>> {
+        let (start, len, plain) = spans[number];
+        let block = read_block(options, start, len, plain)?;
+        let chunk = parse_block(options, width, &block, forced);
+        if chunk.records != chunks[number].records || chunk.lines != chunks[number].lines {
+            return Err(vec![changed(options)]);
+        }
+        Ok(chunk)
+    };
+    let redone = settle_types(&slots, &chunks, reparse)?;
+    let types = redone.types;
+    for (number, chunk) in redone.chunks {
+        chunks[number] = chunk;
+    }
 
     let mut line = header.data_line;
     for chunk in &mut chunks {
         shift_lines(chunk, line);
         line += chunk.lines;
     }
+    // Messages quote the file's lines; it is read again only when there is one to show.
+    let noted = chunks.iter().any(|chunk| {
+        chunk.problem_count > 0
+            || chunk
+                .slots
+                .iter()
+                .any(|slot| slot.bad.count > 0 || slot.outside.count > 0)
+    });
+    let input = if noted { read_file(options)? } else { head };
+    let reporter = reporter(options, &input, sources);
     let columns: Vec<ColumnInfo<'_>> = slots
         .iter()
         .zip(&types)
@@ -174,7 +234,6 @@ pub(super) fn load_in_chunks(
         .iter()
         .flat_map(|chunk| chunk.problems.iter().copied())
         .collect();
-    let width = header.names.len();
     report_problems(&reporter, &counts, &problems, width, options.key, &columns)?;
 
     let rows: usize = chunks.iter().map(|chunk| chunk.rows).sum();
@@ -201,21 +260,22 @@ pub(super) fn load_in_chunks(
             ));
         }
     }
+    drop(input);
 
+    // Keys first, so that their copies are gone before the columns are merged.
     let chunk_keys: Vec<ChunkKeys> = chunks
         .iter_mut()
         .map(|chunk| std::mem::take(&mut chunk.keys))
         .collect();
-    let (merged, sorted) = rayon::join(
-        || merge_columns(&mut chunks, &types, rows),
-        || sort_keys(&input, &chunk_keys),
-    );
+    let sorted = sort_keys(&chunk_keys);
+    drop(chunk_keys);
     let Some((keys, repeated)) = sorted else {
         return Err(vec![bug(options, "keys")]);
     };
     if options.one_row_per_key && repeated.count > 0 {
         warnings.push(repeated_keys(options, repeated.count, &repeated.first));
     }
+    let merged = merge_columns(&mut chunks, &types, rows);
 
     let mut columns = Vec::new();
     for (slot, values) in slots.iter().zip(merged).skip(1) {
@@ -237,6 +297,165 @@ pub(super) fn load_in_chunks(
         load_time: started.elapsed(),
         warnings,
     })
+}
+
+/// Bytes of a file read at a time.
+const BLOCK: usize = 4 << 20;
+
+/// A run of whole records of a file.
+struct Block {
+    /// Where the bytes are in the file.
+    start: usize,
+    bytes: Vec<u8>,
+    /// The bytes hold no quote, so their records are their lines.
+    plain: bool,
+}
+
+/// Reads a file from a record's start in blocks that end where a record ends.
+struct Blocks {
+    file: File,
+    /// Where the next block starts in the file.
+    start: usize,
+    size: usize,
+    delimiter: u8,
+    /// Bytes read past the end of the last block: the start of its next record.
+    rest: Vec<u8>,
+    done: bool,
+}
+
+impl Blocks {
+    fn new(file: File, start: usize, size: usize, delimiter: u8) -> Blocks {
+        Blocks {
+            file,
+            start,
+            size: size.max(1),
+            delimiter,
+            rest: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Up to `count` blocks; fewer only at the end of the file.
+    fn take(&mut self, count: usize) -> std::io::Result<Vec<Block>> {
+        let mut blocks = Vec::with_capacity(count);
+        while blocks.len() < count {
+            match self.next()? {
+                Some(block) => blocks.push(block),
+                None => break,
+            }
+        }
+        Ok(blocks)
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<Block>> {
+        let mut bytes = std::mem::take(&mut self.rest);
+        loop {
+            if self.done {
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(self.cut(bytes, None)));
+            }
+            // Reads grow with what is held, so that a record longer than a block is
+            // followed in time linear in its length.
+            let have = bytes.len();
+            let want = have + self.size.max(have);
+            bytes.resize(want, 0);
+            let mut filled = have;
+            while filled < want {
+                match self.file.read(&mut bytes[filled..]) {
+                    Ok(0) => break,
+                    Ok(read) => filled += read,
+                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            bytes.truncate(filled);
+            if filled < want {
+                self.done = true;
+                continue;
+            }
+            if let Some(end) = records_end_in(&bytes, self.delimiter) {
+                return Ok(Some(self.cut(bytes, Some(end))));
+            }
+            // Not one whole record yet: read on.
+        }
+    }
+
+    /// The block of `bytes[..end]` (all of them when `None`); the rest waits for the next.
+    fn cut(&mut self, mut bytes: Vec<u8>, end: Option<usize>) -> Block {
+        if let Some(end) = end {
+            self.rest = bytes[end..].to_vec();
+            bytes.truncate(end);
+        }
+        let start = self.start;
+        self.start += bytes.len();
+        let plain = memchr(b'"', &bytes).is_none();
+        Block {
+            start,
+            bytes,
+            plain,
+        }
+    }
+}
+
+/// Where the last record that ends with a line break in `bytes` ends; `bytes` starts at a
+/// record's start. Without quotes that is after the last line break; with them, records
+/// are followed from the start, as a line break may be inside a quoted field.
+fn records_end_in(bytes: &[u8], delimiter: u8) -> Option<usize> {
+    if memchr(b'"', bytes).is_none() {
+        return memchr::memrchr(b'\n', bytes).map(|at| at + 1);
+    }
+    let mut tokenizer = Tokenizer::new(bytes, 0, bytes.len(), delimiter);
+    let mut scratch = Vec::new();
+    let mut end = None;
+    while let Some(record) = tokenizer.next_record(&mut scratch, |_, _| {}) {
+        if !record.terminated {
+            break;
+        }
+        end = Some(tokenizer.position());
+    }
+    end
+}
+
+/// The block of `len` bytes at `start`, read again.
+fn read_block(
+    options: &LoadOptions<'_>,
+    start: usize,
+    len: usize,
+    plain: bool,
+) -> Result<Block, Vec<Diagnostic>> {
+    let read = || -> std::io::Result<Vec<u8>> {
+        let mut file = File::open(options.path)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(start as u64))?;
+        let mut bytes = Vec::with_capacity(len);
+        (&mut file).take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    let bytes = read().map_err(|error| io_error(options, &error))?;
+    if bytes.len() != len {
+        return Err(vec![changed(options)]);
+    }
+    Ok(Block {
+        start,
+        bytes,
+        plain,
+    })
+}
+
+/// Reads a block's records through `slots`, with offsets counted from the file's start.
+fn parse_block(options: &LoadOptions<'_>, width: usize, block: &Block, slots: &[Slot]) -> Chunk {
+    let context = context(options, &block.bytes, width);
+    let mut chunk = parse_chunk(&context, 0..block.bytes.len(), slots, None, block.plain);
+    shift_offsets(&mut chunk, block.start);
+    chunk
+}
+
+/// The error for a file that changed while it was read.
+fn changed(options: &LoadOptions<'_>) -> Diagnostic {
+    let message = format!("`{}` changed while segc read it", options.display_path);
+    Diagnostic::new(Code::Io, message)
+        .help("run again once the program writing the file has finished")
 }
 
 fn reporter<'a>(
@@ -619,21 +838,34 @@ fn fits(values: &SlotValues, ty: ColumnType) -> bool {
     }
 }
 
-/// Decides the type of every slot, reading chunks again where a column turned out to be a
-/// string column after some of its cells were read as another type.
+/// The settled type of every slot, and the chunks read again for it.
+struct Settled {
+    types: Vec<ColumnType>,
+    /// Chunks read again with some columns forced to their settled type, by number.
+    chunks: Vec<(usize, Chunk)>,
+}
+
+/// Decides the type of every slot, reading chunks again (through `reparse`, with forced
+/// slots) where a column turned out to be a string column after some of its cells were
+/// read as another type.
 fn settle_types(
-    context: &Context<'_>,
-    ranges: &[Range<usize>],
-    plain: bool,
     slots: &[Slot],
-    chunks: &mut [Chunk],
-) -> Vec<ColumnType> {
+    chunks: &[Chunk],
+    reparse: impl Fn(usize, &[Slot]) -> Result<Chunk, Vec<Diagnostic>> + Sync,
+) -> Result<Settled, Vec<Diagnostic>> {
+    let mut redone: Vec<(usize, Chunk)> = Vec::new();
     loop {
+        let current = |number: usize| {
+            redone
+                .iter()
+                .rev()
+                .find(|(done, _)| *done == number)
+                .map_or(&chunks[number], |(_, chunk)| chunk)
+        };
         let types: Vec<ColumnType> = (0..slots.len())
             .map(|index| {
-                chunks
-                    .iter()
-                    .map(|chunk| chunk_type(&chunk.slots[index].values))
+                (0..chunks.len())
+                    .map(|number| chunk_type(&current(number).slots[index].values))
                     .fold(None, join)
                     .unwrap_or(match slots[index].plan {
                         Plan::Declared(ty) => ty,
@@ -641,10 +873,9 @@ fn settle_types(
                     })
             })
             .collect();
-        let again: Vec<(usize, Vec<Slot>)> = chunks
-            .iter()
-            .enumerate()
-            .filter_map(|(number, chunk)| {
+        let again: Vec<(usize, Vec<Slot>)> = (0..chunks.len())
+            .filter_map(|number| {
+                let chunk = current(number);
                 let mut forced = slots.to_vec();
                 let mut any = false;
                 for (index, slot) in forced.iter_mut().enumerate() {
@@ -657,20 +888,46 @@ fn settle_types(
             })
             .collect();
         if again.is_empty() {
-            return types;
+            // The last reading of each chunk counts.
+            let mut last: Vec<(usize, Chunk)> = Vec::new();
+            for (number, chunk) in redone {
+                last.retain(|(done, _)| *done != number);
+                last.push((number, chunk));
+            }
+            return Ok(Settled {
+                types,
+                chunks: last,
+            });
         }
-        let redone: Vec<(usize, Chunk)> = again
+        let read: Vec<Result<(usize, Chunk), Vec<Diagnostic>>> = again
             .into_par_iter()
-            .map(|(number, forced)| {
-                (
-                    number,
-                    parse_chunk(context, ranges[number].clone(), &forced, None, plain),
-                )
-            })
+            .map(|(number, forced)| Ok((number, reparse(number, &forced)?)))
             .collect();
-        for (number, chunk) in redone {
-            chunks[number] = chunk;
+        for result in read {
+            redone.push(result?);
         }
+    }
+}
+
+/// Makes a chunk's offsets count from the file's start rather than its block's.
+fn shift_offsets(chunk: &mut Chunk, start: usize) {
+    let shift = |at: &mut CellAt| {
+        at.record += start;
+        at.start += start;
+        at.end += start;
+    };
+    for problem in &mut chunk.problems {
+        shift(&mut problem.at);
+        if let ProblemKind::Malformed(
+            super::csv::Malformed::UnclosedQuote { at } | super::csv::Malformed::AfterQuote { at },
+        ) = &mut problem.kind
+        {
+            *at += start;
+        }
+    }
+    for slot in &mut chunk.slots {
+        slot.bad.first.iter_mut().for_each(shift);
+        slot.outside.first.iter_mut().for_each(shift);
     }
 }
 

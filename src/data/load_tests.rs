@@ -640,7 +640,7 @@ fn keys_sort_by_bytes_and_each_row_points_at_its_key() {
     let table = Setup::new(&[]).load("id\nb\na\nc\na\nB\n");
     assert_eq!(sorted_keys(&table), ["B", "a", "b", "c"]);
     assert_eq!(table.keys.row_key, [2, 1, 3, 1, 0]);
-    assert_eq!(table.keys.text, "Babc");
+    assert_eq!(*table.keys.text, "Babc");
     assert_eq!(table.keys.spans, KeySpans::Fixed { width: 1, count: 4 });
 }
 
@@ -1192,6 +1192,64 @@ fn tiny_chunks_load_the_same_table_as_one_chunk() {
 }
 
 #[test]
+fn quoted_and_broken_files_read_in_tiny_blocks_load_the_same_table() {
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let scratch = Scratch::new();
+    let mut lenient = Setup::new(&["n"]).declare("n", ColumnType::Number);
+    lenient.on_bad_value = BadValue::Null;
+    let setups = [Setup::new(&["n"]), lenient];
+    let cells: [&[u8]; 10] = [
+        b"1",
+        b"\"2\"",
+        b"\"a,b\"",
+        b"\"line\nbreak\"",
+        b"\"say \"\"hi\"\"\"",
+        b"\"\"",
+        b"x\"y",
+        b"\"crlf\r\n\"",
+        b"",
+        b"3.5",
+    ];
+    for case in 0..300 {
+        let mut contents = b"id,n\r\n".to_vec();
+        for row in 0..noise.next() % 30 {
+            contents.extend_from_slice(format!("k{row}").as_bytes());
+            contents.push(b',');
+            contents.extend_from_slice(cells[noise.next() as usize % cells.len()]);
+            let end: &[u8] = match noise.next() % 9 {
+                0 => b"\r\n",
+                1 => b"\n\n",
+                2 => b",extra\n",
+                _ => b"\n",
+            };
+            contents.extend_from_slice(end);
+        }
+        // Some files end without a line break, inside a quote, or in random bytes.
+        match case % 5 {
+            0 => contents.extend_from_slice(b"k-last,9"),
+            1 => contents.extend_from_slice(b"k-open,\"never closed\n"),
+            2 => contents.extend(noise.bytes(20)),
+            _ => {}
+        }
+        let path = scratch.file(&contents);
+        for setup in &setups {
+            let sources = SourceMap::new();
+            let whole = summary(&load_table(&setup.options(&path), &sources), &sources);
+            for size in [1, 3, 8, 64] {
+                let sources = SourceMap::new();
+                let cut = super::load::load_in_chunks(&setup.options(&path), &sources, Some(size));
+                let text = String::from_utf8_lossy(&contents);
+                assert_eq!(
+                    summary(&cut, &sources),
+                    whole,
+                    "blocks of {size} in {text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_whole_large_file_is_sampled_in_chunks() {
     let contents = large_table(false);
     let header = Setup::new(&[]).header(&contents, None).expect("a header");
@@ -1210,4 +1268,30 @@ fn a_whole_large_file_is_sampled_in_chunks() {
         .header(&contents, Some(1_000))
         .expect("a header");
     assert_eq!(sampled.types[2], ColumnType::Integer);
+}
+
+#[test]
+fn tables_with_the_same_keys_share_their_text() {
+    // One scratch folder a file, since each holds one file.
+    let scratch = [Scratch::new(), Scratch::new(), Scratch::new()];
+    let setup = Setup::new(&["n"]);
+    let first = scratch[0].file(b"id,n\nb,1\na,2\n");
+    let same = scratch[1].file(b"id,n\na,3\nb,4\n");
+    let other = scratch[2].file(b"id,n\na,5\nc,6\n");
+    let options = [
+        setup.options(&first),
+        setup.options(&same),
+        setup.options(&other),
+    ];
+    let sources = SourceMap::new();
+    let tables: Vec<Table> = load_tables(&options, &sources, &|_| {}, &|_| {})
+        .into_iter()
+        .map(|table| table.expect("loads"))
+        .collect();
+    assert!(Arc::ptr_eq(&tables[0].keys.text, &tables[1].keys.text));
+    assert!(!Arc::ptr_eq(&tables[0].keys.text, &tables[2].keys.text));
+    assert_eq!(*tables[1].keys.text, "ab");
+    assert_eq!(tables[1].keys.row_key, [0, 1]);
+    assert_eq!(tables[0].keys.row_key, [1, 0]);
+    assert_eq!(*tables[2].keys.text, "ac");
 }

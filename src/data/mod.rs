@@ -18,6 +18,7 @@ pub use load::{load_table, read_header};
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diag::Diagnostic;
@@ -85,8 +86,9 @@ pub struct Header {
 /// The keys of a table.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Keys {
-    /// Distinct keys in ascending byte order, concatenated.
-    pub text: String,
+    /// Distinct keys in ascending byte order, concatenated; shared by tables with the same
+    /// keys (see [`load_tables`]).
+    pub text: Arc<String>,
     /// Where each key is in `text`.
     pub spans: KeySpans,
     /// For each row, the id of its key: its index in the sorted list.
@@ -146,7 +148,8 @@ impl Keys {
 
     /// Whether both hold the same keys in the same order (rows aside).
     pub fn same_keys(&self, other: &Keys) -> bool {
-        self.spans == other.spans && self.text == other.text
+        self.spans == other.spans
+            && (Arc::ptr_eq(&self.text, &other.text) || self.text == other.text)
     }
 }
 
@@ -290,17 +293,26 @@ pub fn load_tables(
     starting: &dyn Fn(&LoadOptions<'_>),
     finished: &dyn Fn(&LoadOptions<'_>),
 ) -> Vec<Result<Table, Vec<Diagnostic>>> {
-    // One table at a time: each load already keeps every core busy, and a table's file
-    // buffer and sorting scratch are freed before the next table needs its own.
-    options
-        .iter()
-        .map(|options| {
-            starting(options);
-            let table = load_table(options, sources);
-            finished(options);
-            table
-        })
-        .collect()
+    // One table at a time: each load already keeps every core busy, and a table's blocks
+    // and sorting scratch are freed before the next table needs its own.
+    let mut tables: Vec<Result<Table, Vec<Diagnostic>>> = Vec::with_capacity(options.len());
+    for options in options {
+        starting(options);
+        let mut table = load_table(options, sources);
+        finished(options);
+        // Model outputs over one customer base have the same keys: their text is kept once.
+        if let Ok(table) = &mut table {
+            let earlier = tables
+                .iter()
+                .flatten()
+                .find(|t| t.keys.same_keys(&table.keys));
+            if let Some(earlier) = earlier {
+                table.keys.text = Arc::clone(&earlier.keys.text);
+            }
+        }
+        tables.push(table);
+    }
+    tables
 }
 
 #[cfg(test)]

@@ -375,7 +375,7 @@ impl Reader<'_, '_> {
         for (index, slot) in self.slots.iter().enumerate() {
             let field = &self.fields[slot.column];
             let text = field.text(context.input, &self.scratch);
-            match read_cell(context, chunk, index, slot, field, text) {
+            match read_cell(context, chunk, index, slot, text) {
                 Cell::Done => {}
                 Cell::Value(value) => {
                     if let Some((min, max)) = slot.domain {
@@ -437,15 +437,12 @@ fn read_cell(
     chunk: &mut Chunk,
     index: usize,
     slot: &Slot,
-    field: &Field,
     text: &[u8],
 ) -> Cell {
     let capacity = chunk.capacity;
     match &mut chunk.slots[index].values {
         SlotValues::Key => {
-            chunk
-                .keys
-                .push(text, field.text_start(), field.in_scratch());
+            chunk.keys.push(text);
             if text.is_empty() {
                 Cell::EmptyKey
             } else if !text.is_ascii() && std::str::from_utf8(text).is_err() {
@@ -705,7 +702,7 @@ mod tests {
         ];
         let chunk = parse_chunk(&context, 0..bytes.len(), &slots, None, plain);
         let keys: Vec<String> = (0..chunk.keys.len())
-            .map(|row| String::from_utf8_lossy(chunk.keys.key(bytes, row)).into_owned())
+            .map(|row| String::from_utf8_lossy(chunk.keys.key(row)).into_owned())
             .collect();
         format!(
             "records {} rows {} lines {} keys {keys:?} problems {:?} ({}) slots {:?}",
