@@ -469,12 +469,12 @@ impl Session {
             as_of_days,
         );
         self.log(format!(
-            "built {} files in {:.1} ms",
-            outputs.files.len(),
+            "prepared {} files in {:.1} ms; each is made as it is written",
+            outputs.len(),
             build_started.elapsed().as_secs_f64() * 1e3
         ));
         if let Some(progress) = self.progress.get() {
-            progress.writing(outputs.files.len());
+            progress.writing(outputs.len());
         }
         let write_started = Instant::now();
         let published = folder.publish(&outputs, &|line| self.log(line));
@@ -554,7 +554,7 @@ impl Session {
         ));
         self.say(&format!(
             "wrote {} files to {} in {:.0} ms\n",
-            outputs.files.len(),
+            outputs.len(),
             project::display_name(&config.root, &out_dir),
             started.elapsed().as_secs_f64() * 1e3
         ));

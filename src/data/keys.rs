@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -134,21 +134,33 @@ pub struct Repeated {
 }
 
 /// Sorts the keys of every chunk into distinct ids; `None` if the keys are not UTF-8,
-/// which the loader checked before.
-pub fn sort_keys(chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)> {
+/// which the loader checked before. When the keys are those of a table in `earlier`, the
+/// table's key text is shared rather than kept twice.
+pub fn sort_keys(chunks: &[ChunkKeys], earlier: &[&Keys]) -> Option<(Keys, Repeated)> {
     let keys = AllKeys::new(chunks);
     let alphabet = Alphabet::of(&keys);
     let (sorted, repeated) = match alphabet {
         Some(alphabet) => match Dense::of(&alphabet, keys.rows) {
-            Some(dense) => by_dense(&dense, &keys),
+            Some(dense) => by_dense(&dense, &keys, earlier),
             None => by_code(&alphabet, &keys),
         },
         None => by_prefix(&keys),
     };
-    let text = String::from_utf8(sorted.text).ok()?;
+    let text = match sorted.text {
+        Text::Shared(text) => text,
+        Text::Own(bytes) => {
+            let same = earlier
+                .iter()
+                .find(|keys| keys.spans == sorted.spans && keys.text.as_bytes() == bytes);
+            match same {
+                Some(keys) => Arc::clone(&keys.text),
+                None => Arc::new(String::from_utf8(bytes).ok()?),
+            }
+        }
+    };
     Some((
         Keys {
-            text: Arc::new(text),
+            text,
             spans: sorted.spans,
             row_key: sorted.row_key,
         },
@@ -156,9 +168,15 @@ pub fn sort_keys(chunks: &[ChunkKeys]) -> Option<(Keys, Repeated)> {
     ))
 }
 
+/// The text of sorted keys: written anew, or that of a table loaded before.
+enum Text {
+    Own(Vec<u8>),
+    Shared(Arc<String>),
+}
+
 /// [`Keys`] before its text is checked to be UTF-8.
 struct SortedKeys {
-    text: Vec<u8>,
+    text: Text,
     spans: KeySpans,
     row_key: Vec<u32>,
 }
@@ -441,10 +459,11 @@ impl<'a> Dense<'a> {
 
 /// Numbers the keys densely (see [`Dense`]): marks each key's number in a bitmap, then
 /// gives each row the count of marks below its key's.
-fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
+fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>, earlier: &[&Keys]) -> (SortedKeys, Repeated) {
     let words = dense.span.div_ceil(64) as usize;
     let seen: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
-    let twice: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+    // Keys seen twice, marked in a second bitmap made at the first repeat.
+    let twice: OnceLock<Vec<AtomicU64>> = OnceLock::new();
     let repeated_count = AtomicUsize::new(0);
     // Each row's number first, then its id in the same place.
     let mut row_key = vec![0u32; keys.rows];
@@ -456,7 +475,10 @@ fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
             *slot = number as u32;
             let (word, bit) = ((number / 64) as usize, 1u64 << (number % 64));
             if seen[word].fetch_or(bit, AtomicOrdering::Relaxed) & bit != 0
-                && twice[word].fetch_or(bit, AtomicOrdering::Relaxed) & bit == 0
+                && twice.get_or_init(|| (0..words).map(|_| AtomicU64::new(0)).collect())[word]
+                    .fetch_or(bit, AtomicOrdering::Relaxed)
+                    & bit
+                    == 0
             {
                 repeated += 1;
             }
@@ -477,37 +499,79 @@ fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
         }
     });
 
-    // Each stretch of the bitmap writes its keys into its own stretch of the text.
+    // The bitmap in stretches, each with the id of its first key, read in parallel.
     let width = dense.width;
-    let mut text = vec![0u8; count as usize * width];
     const STRETCH: usize = 1 << 12;
     let mut stretches = Vec::with_capacity(words.div_ceil(STRETCH));
-    let mut rest = text.as_mut_slice();
+    let mut first_id = 0usize;
     for first in (0..words).step_by(STRETCH) {
         let last = (first + STRETCH).min(words);
-        let keys_in: u32 = seen[first..last].iter().map(|word| word.count_ones()).sum();
-        let (part, later) = rest.split_at_mut(keys_in as usize * width);
-        stretches.push((first..last, part));
-        rest = later;
+        stretches.push((first..last, first_id));
+        first_id += seen[first..last]
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum::<usize>();
     }
-    stretches.into_par_iter().for_each(|(range, part)| {
-        let mut at = 0;
-        for word in range {
+    let each_key = |words: Range<usize>, f: &mut dyn FnMut(&[u8])| {
+        for word in words {
             let mut bits = seen[word];
             while bits != 0 {
                 let number = word as u64 * 64 + u64::from(bits.trailing_zeros());
                 bits &= bits - 1;
-                part[at..at + width].copy_from_slice(&dense.key(number)[..width]);
-                at += width;
+                f(&dense.key(number)[..width]);
             }
         }
+    };
+    // A table loaded before with the same keys lends its text.
+    let spans = KeySpans::Fixed {
+        width,
+        count: count as usize,
+    };
+    let same = earlier.iter().find(|keys| {
+        keys.spans == spans
+            && stretches.par_iter().all(|(words, first_id)| {
+                let mut at = first_id * width;
+                let mut equal = true;
+                each_key(words.clone(), &mut |key| {
+                    equal &= keys.text.as_bytes().get(at..at + width) == Some(key);
+                    at += width;
+                });
+                equal
+            })
     });
+    let text = match same {
+        Some(keys) => Text::Shared(Arc::clone(&keys.text)),
+        None => {
+            let mut text = vec![0u8; count as usize * width];
+            let mut parts = Vec::with_capacity(stretches.len());
+            let mut rest = text.as_mut_slice();
+            for (index, (words, first_id)) in stretches.iter().enumerate() {
+                let next = stretches.get(index + 1).map_or(count as usize, |s| s.1);
+                let (part, later) = rest.split_at_mut((next - first_id) * width);
+                parts.push((words.clone(), part));
+                rest = later;
+            }
+            parts.into_par_iter().for_each(|(words, part)| {
+                let mut at = 0;
+                each_key(words, &mut |key| {
+                    part[at..at + width].copy_from_slice(key);
+                    at += width;
+                });
+            });
+            Text::Own(text)
+        }
+    };
 
     let mut repeated = Repeated {
         count: repeated_count.into_inner(),
         first: Vec::new(),
     };
-    for (word, bits) in twice.iter().enumerate() {
+    for (word, bits) in twice
+        .get()
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .enumerate()
+    {
         let mut bits = bits.load(AtomicOrdering::Relaxed);
         while bits != 0 && repeated.first.len() < super::parse::FIRST_FEW {
             let number = word as u64 * 64 + u64::from(bits.trailing_zeros());
@@ -523,10 +587,7 @@ fn by_dense(dense: &Dense<'_>, keys: &AllKeys<'_>) -> (SortedKeys, Repeated) {
     }
     let sorted = SortedKeys {
         text,
-        spans: KeySpans::Fixed {
-            width,
-            count: count as usize,
-        },
+        spans,
         row_key,
     };
     (sorted, repeated)
@@ -876,7 +937,7 @@ fn assign_ids<'a, T: Sync>(
     }
     (
         SortedKeys {
-            text,
+            text: Text::Own(text),
             spans: KeySpans::from_offsets(offsets),
             row_key,
         },
@@ -916,7 +977,7 @@ mod tests {
             }
             chunks.push(chunk_keys);
         }
-        let Some((sorted, repeated)) = sort_keys(&chunks) else {
+        let Some((sorted, repeated)) = sort_keys(&chunks, &[]) else {
             panic!("keys are UTF-8");
         };
         let distinct = (0..sorted.len() as u32)

@@ -41,7 +41,7 @@ use super::parse::{
     SlotValues, Tally, MAX_ERRORS,
 };
 use super::report::{ColumnInfo, Reporter};
-use super::{Column, Header, LoadOptions, Table};
+use super::{Column, Header, Keys, LoadOptions, Table};
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::models::ColumnType;
 use crate::source::SourceMap;
@@ -134,7 +134,17 @@ pub fn load_table(
     options: &LoadOptions<'_>,
     sources: &SourceMap,
 ) -> Result<Table, Vec<Diagnostic>> {
-    load_in_chunks(options, sources, None)
+    load_in_chunks(options, sources, None, &[])
+}
+
+/// Loads a whole table; when its keys are those of a table in `earlier`, it shares their
+/// text.
+pub fn load_table_beside(
+    options: &LoadOptions<'_>,
+    sources: &SourceMap,
+    earlier: &[&Keys],
+) -> Result<Table, Vec<Diagnostic>> {
+    load_in_chunks(options, sources, None, earlier)
 }
 
 /// Loads a whole table, reading the file in blocks of about `block` bytes ([`BLOCK`] when
@@ -143,6 +153,7 @@ pub(super) fn load_in_chunks(
     options: &LoadOptions<'_>,
     sources: &SourceMap,
     block: Option<usize>,
+    earlier: &[&Keys],
 ) -> Result<Table, Vec<Diagnostic>> {
     let started = Instant::now();
     check_delimiter(options)?;
@@ -267,7 +278,7 @@ pub(super) fn load_in_chunks(
         .iter_mut()
         .map(|chunk| std::mem::take(&mut chunk.keys))
         .collect();
-    let sorted = sort_keys(&chunk_keys);
+    let sorted = sort_keys(&chunk_keys, earlier);
     drop(chunk_keys);
     let Some((keys, repeated)) = sorted else {
         return Err(vec![bug(options, "keys")]);
@@ -987,8 +998,10 @@ fn merge_columns(chunks: &mut [Chunk], types: &[ColumnType], rows: usize) -> Vec
             parts[index].push((values, chunk.rows));
         }
     }
+    // One column after another: each chunk's part is freed once copied, so at most one
+    // merged column is being filled while the chunks' parts are still held.
     parts
-        .into_par_iter()
+        .into_iter()
         .zip(types)
         .map(|(parts, &ty)| {
             let mut merged: Option<Values> = None;

@@ -1180,7 +1180,8 @@ fn tiny_chunks_load_the_same_table_as_one_chunk() {
             let whole = summary(&load_table(&setup.options(&path), &sources), &sources);
             for size in [1, 5, 17] {
                 let sources = SourceMap::new();
-                let cut = super::load::load_in_chunks(&setup.options(&path), &sources, Some(size));
+                let cut =
+                    super::load::load_in_chunks(&setup.options(&path), &sources, Some(size), &[]);
                 assert_eq!(
                     summary(&cut, &sources),
                     whole,
@@ -1237,7 +1238,8 @@ fn quoted_and_broken_files_read_in_tiny_blocks_load_the_same_table() {
             let whole = summary(&load_table(&setup.options(&path), &sources), &sources);
             for size in [1, 3, 8, 64] {
                 let sources = SourceMap::new();
-                let cut = super::load::load_in_chunks(&setup.options(&path), &sources, Some(size));
+                let cut =
+                    super::load::load_in_chunks(&setup.options(&path), &sources, Some(size), &[]);
                 let text = String::from_utf8_lossy(&contents);
                 assert_eq!(
                     summary(&cut, &sources),
@@ -1272,26 +1274,36 @@ fn a_whole_large_file_is_sampled_in_chunks() {
 
 #[test]
 fn tables_with_the_same_keys_share_their_text() {
-    // One scratch folder a file, since each holds one file.
-    let scratch = [Scratch::new(), Scratch::new(), Scratch::new()];
-    let setup = Setup::new(&["n"]);
-    let first = scratch[0].file(b"id,n\nb,1\na,2\n");
-    let same = scratch[1].file(b"id,n\na,3\nb,4\n");
-    let other = scratch[2].file(b"id,n\na,5\nc,6\n");
-    let options = [
-        setup.options(&first),
-        setup.options(&same),
-        setup.options(&other),
+    // One scratch folder a file, since each holds one file. Short keys are numbered
+    // through a bitmap; keys longer than sixteen bytes are sorted.
+    let contents: [&[u8]; 5] = [
+        b"id,n\nb,1\na,2\n",
+        b"id,n\na,3\nb,4\n",
+        b"id,n\na,5\nc,6\n",
+        b"id,n\ncustomer-0000000000002,1\ncustomer-0000000000001,2\n",
+        b"id,n\ncustomer-0000000000001,3\ncustomer-0000000000002,4\n",
     ];
+    let scratch: Vec<Scratch> = contents.iter().map(|_| Scratch::new()).collect();
+    let paths: Vec<PathBuf> = scratch
+        .iter()
+        .zip(contents)
+        .map(|(scratch, bytes)| scratch.file(bytes))
+        .collect();
+    let setup = Setup::new(&["n"]);
+    let options: Vec<LoadOptions<'_>> = paths.iter().map(|path| setup.options(path)).collect();
     let sources = SourceMap::new();
     let tables: Vec<Table> = load_tables(&options, &sources, &|_| {}, &|_| {})
         .into_iter()
         .map(|table| table.expect("loads"))
         .collect();
-    assert!(Arc::ptr_eq(&tables[0].keys.text, &tables[1].keys.text));
-    assert!(!Arc::ptr_eq(&tables[0].keys.text, &tables[2].keys.text));
+    let shared = |a: usize, b: usize| Arc::ptr_eq(&tables[a].keys.text, &tables[b].keys.text);
+    assert!(shared(0, 1));
+    assert!(!shared(0, 2) && !shared(1, 2));
+    assert!(shared(3, 4));
     assert_eq!(*tables[1].keys.text, "ab");
-    assert_eq!(tables[1].keys.row_key, [0, 1]);
     assert_eq!(tables[0].keys.row_key, [1, 0]);
+    assert_eq!(tables[1].keys.row_key, [0, 1]);
     assert_eq!(*tables[2].keys.text, "ac");
+    assert_eq!(tables[4].keys.get(1), "customer-0000000000002");
+    assert_eq!(tables[3].keys.row_key, [1, 0]);
 }

@@ -298,18 +298,10 @@ pub fn load_tables(
     let mut tables: Vec<Result<Table, Vec<Diagnostic>>> = Vec::with_capacity(options.len());
     for options in options {
         starting(options);
-        let mut table = load_table(options, sources);
-        finished(options);
         // Model outputs over one customer base have the same keys: their text is kept once.
-        if let Ok(table) = &mut table {
-            let earlier = tables
-                .iter()
-                .flatten()
-                .find(|t| t.keys.same_keys(&table.keys));
-            if let Some(earlier) = earlier {
-                table.keys.text = Arc::clone(&earlier.keys.text);
-            }
-        }
+        let earlier: Vec<&Keys> = tables.iter().flatten().map(|table| &table.keys).collect();
+        let table = load::load_table_beside(options, sources, &earlier);
+        finished(options);
         tables.push(table);
     }
     tables

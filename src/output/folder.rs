@@ -27,10 +27,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::Outputs;
+use super::{Outputs, Written};
 
 /// The summary's file name: the per-file method removes the old one first, writes it last.
-const SUMMARY: &str = "summary.json";
+const SUMMARY: &str = super::SUMMARY_FILE;
 
 /// An output folder claimed by this process for one run. The lock is held until the value
 /// is dropped, and is released by the system if the process dies.
@@ -193,7 +193,7 @@ impl OutputFolder {
             .join(staging_name(&self.name, std::process::id()));
         log(format!(
             "staging {} files in `{}`",
-            outputs.files.len(),
+            outputs.len(),
             staging.display()
         ));
         fs::create_dir(&staging).map_err(io_error("create the staging folder", &staging))?;
@@ -223,11 +223,7 @@ impl OutputFolder {
         let exists = self.dir.is_dir();
         let mut carried = Vec::new();
         if exists {
-            let written: HashSet<&OsStr> = outputs
-                .files
-                .iter()
-                .map(|(name, _)| OsStr::new(name))
-                .collect();
+            let written: HashSet<&OsStr> = outputs.all_names().map(OsStr::new).collect();
             for entry in read_dir(&self.dir)? {
                 let name = entry.file_name();
                 if written.contains(name.as_os_str()) || is_temporary(&name) {
@@ -283,9 +279,8 @@ impl OutputFolder {
     /// the run staged: it moves into the new output folder instead of being deleted.
     fn retire(&self, old: &Path, outputs: &Outputs, carried: &[OsString], log: &dyn Fn(String)) {
         let known: HashSet<&OsStr> = outputs
-            .files
-            .iter()
-            .map(|(name, _)| OsStr::new(name))
+            .all_names()
+            .map(OsStr::new)
             .chain(carried.iter().map(OsString::as_os_str))
             .collect();
         let entries = match read_dir(old) {
@@ -340,17 +335,14 @@ impl OutputFolder {
         let summary = self.dir.join(SUMMARY);
         if let Err(error) = fs::remove_file(&summary) {
             if error.kind() != io::ErrorKind::NotFound {
-                for (name, _) in &outputs.files {
+                for name in outputs.all_names() {
                     let _ = fs::remove_file(temporary(name));
                 }
                 return Err(io_error("remove", &summary)(error));
             }
         }
-        let (last, first): (Vec<&String>, Vec<&String>) = outputs
-            .files
-            .iter()
-            .map(|(name, _)| name)
-            .partition(|name| *name == SUMMARY);
+        let (last, first): (Vec<&str>, Vec<&str>) =
+            outputs.all_names().partition(|name| *name == SUMMARY);
         for name in first.into_iter().chain(last) {
             let target = self.dir.join(name);
             fs::rename(temporary(name), &target).map_err(io_error("rename a file to", &target))?;
@@ -555,37 +547,58 @@ fn is_temporary(entry: &OsStr) -> bool {
 
 /// Writes every output into `dir` in parallel, under the names `name_of` gives; on an
 /// error, removes the files it wrote.
+/// Makes and writes the member lists in parallel, each freed once written, then
+/// `summary.json` with what was written. On error, removes what it wrote.
 fn write_files(
     dir: &Path,
-    outputs: &Outputs,
+    outputs: &Outputs<'_>,
     name_of: impl Fn(&str) -> OsString + Sync,
 ) -> Result<(), FolderError> {
-    let written: Vec<Result<PathBuf, FolderError>> = outputs
-        .files
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, FolderError> {
+        let path = dir.join(name_of(name));
+        let mut file = File::create(&path).map_err(io_error("create", &path))?;
+        file.write_all(bytes).map_err(io_error("write", &path))?;
+        // Durability on power loss is a bonus: a filesystem that cannot sync still gets
+        // whole files, as a kill leaves the page cache intact.
+        file.sync_all().ok();
+        Ok(path)
+    };
+    let lists: Vec<Result<(PathBuf, Written), FolderError>> = outputs
+        .names
         .par_iter()
-        .map(|(name, bytes)| {
-            let path = dir.join(name_of(name));
-            let mut file = File::create(&path).map_err(io_error("create", &path))?;
-            file.write_all(bytes).map_err(io_error("write", &path))?;
-            // Durability on power loss is a bonus: a filesystem that cannot sync still gets
-            // whole files, as a kill leaves the page cache intact.
-            file.sync_all().ok();
-            Ok(path)
+        .enumerate()
+        .map(|(index, name)| {
+            let bytes = outputs.make(index);
+            let path = write(name, &bytes)?;
+            let written = Written {
+                bytes: bytes.len(),
+                md5: super::md5_hex(&bytes),
+            };
+            Ok((path, written))
         })
         .collect();
-    if written.iter().all(Result::is_ok) {
-        return Ok(());
-    }
+    let mut paths = Vec::new();
+    let mut facts = Vec::new();
     let mut first = None;
-    for result in written {
+    for result in lists {
         match result {
-            Ok(path) => {
-                let _ = fs::remove_file(path);
+            Ok((path, written)) => {
+                paths.push(path);
+                facts.push(written);
             }
             Err(error) => {
                 first.get_or_insert(error);
             }
         }
+    }
+    if first.is_none() {
+        match write(SUMMARY, &outputs.summary(&facts)) {
+            Ok(_) => return Ok(()),
+            Err(error) => first = Some(error),
+        }
+    }
+    for path in paths {
+        let _ = fs::remove_file(path);
     }
     first.map_or(Ok(()), Err)
 }
@@ -630,13 +643,19 @@ mod tests {
 
     use super::*;
 
-    fn outputs(files: &[(&str, &str)]) -> Outputs {
-        Outputs {
-            files: files
-                .iter()
-                .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
-                .collect(),
-        }
+    /// Outputs of the given files; `summary.json` is `{}` unless given.
+    fn outputs<'a>(files: &'a [(&'a str, &'a str)]) -> Outputs<'a> {
+        let lists: Vec<&(&str, &str)> = files.iter().filter(|(name, _)| *name != SUMMARY).collect();
+        let summary = files
+            .iter()
+            .find(|(name, _)| *name == SUMMARY)
+            .map_or("{}\n", |(_, text)| text);
+        let names = lists.iter().map(|(name, _)| name.to_string()).collect();
+        Outputs::new(
+            names,
+            move |index| lists[index].1.as_bytes().to_vec(),
+            move |_| summary.as_bytes().to_vec(),
+        )
     }
 
     /// The names in a folder, sorted, hidden ones included.

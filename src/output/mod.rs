@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use md5::{Digest, Md5};
-use rayon::prelude::*;
 use serde::Serialize;
 
 pub use folder::{FolderError, Method, OutputFolder};
@@ -246,11 +245,73 @@ pub fn source_text(config: &Config, program: &Program, id: SegmentId) -> String 
     }
 }
 
-/// Everything a run writes, ready to go to disk.
-pub struct Outputs {
-    /// File names in the output folder and their bytes, `summary.json` last.
-    pub files: Vec<(String, Vec<u8>)>,
+/// Everything a run writes: the member lists, each made only when it is written, so that
+/// no more than a few are in memory at once, and then `summary.json`, which gives each
+/// list's size and MD5.
+pub struct Outputs<'a> {
+    /// The member lists' file names, in the summary's order.
+    pub names: Vec<String>,
+    make: Box<MakeList<'a>>,
+    summary: Box<MakeSummary<'a>>,
 }
+
+/// Makes the bytes of one member list, by index.
+type MakeList<'a> = dyn Fn(usize) -> Vec<u8> + Sync + 'a;
+/// Makes the bytes of `summary.json` from what was written for each list.
+type MakeSummary<'a> = dyn Fn(&[Written]) -> Vec<u8> + Sync + 'a;
+
+/// What was written for one member list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub bytes: usize,
+    pub md5: String,
+}
+
+impl<'a> Outputs<'a> {
+    /// `make(i)` gives the bytes of `names[i]`; `summary` the bytes of `summary.json`,
+    /// given what was written for each name.
+    pub fn new(
+        names: Vec<String>,
+        make: impl Fn(usize) -> Vec<u8> + Sync + 'a,
+        summary: impl Fn(&[Written]) -> Vec<u8> + Sync + 'a,
+    ) -> Outputs<'a> {
+        Outputs {
+            names,
+            make: Box::new(make),
+            summary: Box::new(summary),
+        }
+    }
+
+    /// The bytes of member list `index`.
+    pub fn make(&self, index: usize) -> Vec<u8> {
+        (self.make)(index)
+    }
+
+    /// The bytes of `summary.json`.
+    pub fn summary(&self, written: &[Written]) -> Vec<u8> {
+        (self.summary)(written)
+    }
+
+    /// Every file name, `summary.json` last.
+    pub fn all_names(&self) -> impl Iterator<Item = &str> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(SUMMARY_FILE))
+    }
+
+    /// How many files a run writes, `summary.json` included.
+    pub fn len(&self) -> usize {
+        self.names.len() + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// The name of the summary file.
+pub const SUMMARY_FILE: &str = "summary.json";
 
 /// The lower-case hex MD5 digest of `bytes`.
 pub fn md5_hex(bytes: &[u8]) -> String {
@@ -262,9 +323,33 @@ pub fn md5_hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Builds every output file in memory, in parallel, in a fixed order.
+/// The run's output files, to be made as they are written, in a fixed order.
 #[allow(clippy::too_many_arguments)]
-pub fn build(
+pub fn build<'a>(
+    program: &'a Program,
+    config: &'a Config,
+    tables: &'a [Option<Table>],
+    evaluation: &'a Evaluation<'_>,
+    outputs: &'a [SegmentId],
+    sources: &'a SourceMap,
+    as_of: Option<i32>,
+) -> Outputs<'a> {
+    let names: Vec<String> = outputs
+        .iter()
+        .map(|&id| format!("{}.csv", program.segments[id].name))
+        .collect();
+    let make = move |index: usize| segment_csv(program, config, tables, evaluation, outputs[index]);
+    let summary = move |written: &[Written]| {
+        summary_json(
+            program, config, tables, evaluation, outputs, sources, as_of, written,
+        )
+    };
+    Outputs::new(names, make, summary)
+}
+
+/// The bytes of `summary.json`.
+#[allow(clippy::too_many_arguments)]
+fn summary_json(
     program: &Program,
     config: &Config,
     tables: &[Option<Table>],
@@ -272,29 +357,20 @@ pub fn build(
     outputs: &[SegmentId],
     sources: &SourceMap,
     as_of: Option<i32>,
-) -> Outputs {
-    let built: Vec<(String, Vec<u8>, String)> = outputs
-        .par_iter()
-        .map(|&id| {
-            let name = format!("{}.csv", program.segments[id].name);
-            let bytes = segment_csv(program, config, tables, evaluation, id);
-            let digest = md5_hex(&bytes);
-            (name, bytes, digest)
-        })
-        .collect();
-
+    written: &[Written],
+) -> Vec<u8> {
     let segments = outputs
         .iter()
-        .zip(&built)
-        .filter_map(|(&id, (output, bytes, digest))| {
+        .zip(written)
+        .filter_map(|(&id, written)| {
             let result = evaluation.results[id].as_ref()?;
             let segment = &program.segments[id];
             Some(SegmentSummary {
                 name: &segment.name,
                 file: sources.name(segment.file),
-                output: output.clone(),
-                bytes: bytes.len(),
-                md5: digest.clone(),
+                output: format!("{}.csv", segment.name),
+                bytes: written.bytes,
+                md5: written.md5.clone(),
                 source: source_text(config, program, id),
                 members: result.count,
                 source_keys: result.denominator,
@@ -331,12 +407,7 @@ pub fn build(
     };
     let mut json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
     json.push(b'\n');
-    let mut files: Vec<(String, Vec<u8>)> = built
-        .into_iter()
-        .map(|(name, bytes, _)| (name, bytes))
-        .collect();
-    files.push(("summary.json".to_string(), json));
-    Outputs { files }
+    json
 }
 
 /// The table printed on the terminal after a run.
