@@ -146,6 +146,16 @@ impl Keys {
         }
     }
 
+    /// The bytes of key `id`.
+    pub fn bytes(&self, id: u32) -> &[u8] {
+        let id = id as usize;
+        let text = self.text.as_bytes();
+        match &self.spans {
+            KeySpans::Fixed { width, .. } => &text[id * width..(id + 1) * width],
+            KeySpans::Offsets(offsets) => &text[offsets[id]..offsets[id + 1]],
+        }
+    }
+
     /// Whether both hold the same keys in the same order (rows aside).
     pub fn same_keys(&self, other: &Keys) -> bool {
         self.spans == other.spans

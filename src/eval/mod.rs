@@ -135,6 +135,22 @@ impl<'t> Universe<'t> {
         self.shared.is_some()
     }
 
+    /// The bytes of the key with universe id `id`.
+    pub fn key_bytes(&self, id: usize) -> &'t [u8] {
+        let (table, local) = match self.shared {
+            Some(table) => (table, id as u32),
+            None => {
+                let (table, local) = self.spelled[id];
+                (table as usize, local)
+            }
+        };
+        self.tables[table]
+            .as_ref()
+            .expect("loaded")
+            .keys
+            .bytes(local)
+    }
+
     /// The key with universe id `id`.
     pub fn key(&self, id: usize) -> &'t str {
         let (table, local) = match self.shared {

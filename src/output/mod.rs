@@ -162,7 +162,7 @@ pub fn segment_csv(
         _ => {
             for (index, id) in result.members.iter().enumerate() {
                 if universe.plain {
-                    out.extend_from_slice(universe.key(id).as_bytes());
+                    out.extend_from_slice(universe.key_bytes(id));
                 } else {
                     push_field(&mut out, universe.key(id));
                 }
