@@ -156,6 +156,46 @@ pub(super) fn load_in_chunks(
     earlier: &[&Keys],
 ) -> Result<Table, Vec<Diagnostic>> {
     let started = Instant::now();
+    let loaded = match load_blocks(options, sources, block, earlier, true) {
+        // A column's type changed in a way the merged values cannot follow: the file is
+        // read again, with every chunk kept until the types are settled.
+        Err(Failed::Restart) => load_blocks(options, sources, block, earlier, false),
+        other => other,
+    };
+    match loaded {
+        Ok(mut table) => {
+            table.load_time = started.elapsed();
+            Ok(table)
+        }
+        Err(Failed::Errors(errors)) => Err(errors),
+        Err(Failed::Restart) => Err(vec![bug(options, "merging")]),
+    }
+}
+
+/// Why a load stopped.
+enum Failed {
+    Errors(Vec<Diagnostic>),
+    /// Merging round by round could not follow a column's type.
+    Restart,
+}
+
+impl From<Vec<Diagnostic>> for Failed {
+    fn from(errors: Vec<Diagnostic>) -> Failed {
+        Failed::Errors(errors)
+    }
+}
+
+/// Loads a table. With `merging`, each round's values are merged into the columns as
+/// soon as the round is parsed and freed (see [`Merged`]); a column whose type then
+/// changes in a way that needs the text of merged cells gives [`Failed::Restart`].
+fn load_blocks(
+    options: &LoadOptions<'_>,
+    sources: &SourceMap,
+    block: Option<usize>,
+    earlier: &[&Keys],
+    merging: bool,
+) -> Result<Table, Failed> {
+    let started = Instant::now();
     check_delimiter(options)?;
     let head = read_prefix(options, 0)?;
     let head_reporter = reporter(options, &head, sources);
@@ -186,6 +226,7 @@ pub(super) fn load_in_chunks(
     // One round of blocks is read while the one before is parsed.
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut spans: Vec<(usize, usize, bool)> = Vec::new();
+    let mut merged: Option<Vec<Merged>> = merging.then(|| slots.iter().map(Merged::new).collect());
     let mut round = read(&mut blocks)?;
     while !round.is_empty() {
         let (parsed, next) = rayon::join(
@@ -198,7 +239,17 @@ pub(super) fn load_in_chunks(
             || read(&mut blocks),
         );
         spans.extend(round.iter().map(|b| (b.start, b.bytes.len(), b.plain)));
-        chunks.extend(parsed);
+        for mut chunk in parsed {
+            if let Some(columns) = &mut merged {
+                for (column, slot) in columns.iter_mut().zip(&mut chunk.slots) {
+                    let values = std::mem::replace(&mut slot.values, SlotValues::Key);
+                    if !column.take(values) {
+                        return Err(Failed::Restart);
+                    }
+                }
+            }
+            chunks.push(chunk);
+        }
         round = next?;
     }
     drop(blocks);
@@ -211,11 +262,20 @@ pub(super) fn load_in_chunks(
         }
         Ok(chunk)
     };
-    let redone = settle_types(&slots, &chunks, reparse)?;
-    let types = redone.types;
-    for (number, chunk) in redone.chunks {
-        chunks[number] = chunk;
-    }
+    let types: Vec<ColumnType> = match &merged {
+        Some(columns) => columns
+            .iter()
+            .zip(&slots)
+            .map(|(c, s)| c.column_type(s))
+            .collect(),
+        None => {
+            let redone = settle_types(&slots, &chunks, reparse)?;
+            for (number, chunk) in redone.chunks {
+                chunks[number] = chunk;
+            }
+            redone.types
+        }
+    };
 
     let mut line = header.data_line;
     for chunk in &mut chunks {
@@ -253,7 +313,7 @@ pub(super) fn load_in_chunks(
             "`{}` has {rows} rows; segc reads at most 4294967294",
             options.display_path
         );
-        return Err(vec![Diagnostic::new(Code::Data, message)]);
+        return Err(vec![Diagnostic::new(Code::Data, message)].into());
     }
     let mut warnings = Vec::new();
     for (index, info) in columns.iter().enumerate() {
@@ -281,17 +341,24 @@ pub(super) fn load_in_chunks(
     let sorted = sort_keys(&chunk_keys, earlier);
     drop(chunk_keys);
     let Some((keys, repeated)) = sorted else {
-        return Err(vec![bug(options, "keys")]);
+        return Err(vec![bug(options, "keys")].into());
     };
     if options.one_row_per_key && repeated.count > 0 {
         warnings.push(repeated_keys(options, repeated.count, &repeated.first));
     }
-    let merged = merge_columns(&mut chunks, &types, rows);
+    let merged: Vec<Option<Values>> = match merged {
+        Some(columns) => columns
+            .into_iter()
+            .zip(&types)
+            .map(|(column, &ty)| column.into_values(ty))
+            .collect(),
+        None => merge_columns(&mut chunks, &types, rows),
+    };
 
     let mut columns = Vec::new();
     for (slot, values) in slots.iter().zip(merged).skip(1) {
         let Some(values) = values else {
-            return Err(vec![bug(options, &header.names[slot.column])]);
+            return Err(vec![bug(options, &header.names[slot.column])].into());
         };
         columns.push(Column {
             name: header.names[slot.column].clone(),
@@ -308,6 +375,102 @@ pub(super) fn load_in_chunks(
         load_time: started.elapsed(),
         warnings,
     })
+}
+
+/// One column's values merged so far, round by round, while every chunk's values fit the
+/// type so far: nulls until a value comes, integers that become numbers when a number
+/// comes. A chunk that needs the text of merged cells (a string after other values, say)
+/// cannot be taken.
+enum Merged {
+    /// The key slot, or a column whose every cell so far is null; `soft` as in
+    /// [`Inferred::Nulls`].
+    Nulls {
+        rows: usize,
+        soft: bool,
+    },
+    Values(Values),
+}
+
+impl Merged {
+    fn new(slot: &Slot) -> Merged {
+        match slot.plan {
+            Plan::Declared(ty) => Merged::Values(Values::nulls(ty, 0)),
+            _ => Merged::Nulls {
+                rows: 0,
+                soft: false,
+            },
+        }
+    }
+
+    /// Appends a chunk's values; `false` when they cannot be merged.
+    fn take(&mut self, values: SlotValues) -> bool {
+        let values = match values {
+            SlotValues::Key | SlotValues::Probe(_) => return true,
+            SlotValues::Inferred(Inferred::Lost { .. }) => return false,
+            SlotValues::Inferred(Inferred::Nulls { rows, soft }) => match self {
+                Merged::Nulls {
+                    rows: so_far,
+                    soft: soft_so_far,
+                } => {
+                    *so_far += rows;
+                    *soft_so_far |= soft;
+                    return true;
+                }
+                Merged::Values(merged) => {
+                    if soft && merged.column_type() == ColumnType::String {
+                        return false;
+                    }
+                    Values::nulls(merged.column_type(), rows)
+                }
+            },
+            SlotValues::Declared(values) | SlotValues::Inferred(Inferred::Values(values)) => values,
+        };
+        let ty = values.column_type();
+        if let Merged::Nulls { rows, soft } = *self {
+            if soft && ty == ColumnType::String {
+                return false;
+            }
+            *self = Merged::Values(Values::nulls(ty, rows));
+        }
+        let Merged::Values(merged) = self else {
+            return false;
+        };
+        let so_far = merged.column_type();
+        let (values, widened) = match (so_far, ty) {
+            _ if so_far == ty => (Some(values), None),
+            (ColumnType::Integer, ColumnType::Number) => (Some(values), Some(ColumnType::Number)),
+            (ColumnType::Number, ColumnType::Integer) => (values.widen(ColumnType::Number), None),
+            _ => (None, None),
+        };
+        let Some(values) = values else {
+            return false;
+        };
+        if let Some(ty) = widened {
+            let taken = std::mem::replace(merged, Values::nulls(ty, 0));
+            match taken.widen(ty) {
+                Some(wide) => *merged = wide,
+                None => return false,
+            }
+        }
+        merged.append(values).is_ok()
+    }
+
+    /// The type the merged values settle on.
+    fn column_type(&self, slot: &Slot) -> ColumnType {
+        match (self, slot.plan) {
+            (Merged::Values(values), _) => values.column_type(),
+            (Merged::Nulls { .. }, Plan::Declared(ty)) => ty,
+            (Merged::Nulls { .. }, _) => ColumnType::String,
+        }
+    }
+
+    /// The column as type `ty`; `None` for the key slot.
+    fn into_values(self, ty: ColumnType) -> Option<Values> {
+        match self {
+            Merged::Values(values) => values.widen(ty),
+            Merged::Nulls { rows, .. } => Some(Values::nulls(ty, rows)),
+        }
+    }
 }
 
 /// Bytes of a file read at a time.
