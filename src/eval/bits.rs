@@ -48,6 +48,13 @@ impl Bits {
         }
     }
 
+    /// Adds the ids of `other`, which has the same length.
+    pub fn union_with(&mut self, other: &Bits) {
+        for (word, &theirs) in self.words.iter_mut().zip(&other.words) {
+            *word |= theirs;
+        }
+    }
+
     pub fn union(&self, other: &Bits) -> Bits {
         self.zip_with(other, |a, b| a | b)
     }
@@ -73,6 +80,19 @@ impl Bits {
                 Some(index * 64 + bit)
             })
         })
+    }
+}
+
+impl Bits {
+    /// Every id of `0..len`.
+    pub fn full(len: usize) -> Bits {
+        let mut words = vec![u64::MAX; len.div_ceil(64)];
+        if !len.is_multiple_of(64) {
+            if let Some(last) = words.last_mut() {
+                *last = (1 << (len % 64)) - 1;
+            }
+        }
+        Bits { words, len }
     }
 }
 
@@ -106,50 +126,9 @@ mod tests {
     }
 
     #[test]
-    fn atomic_bits_become_the_same_bits() {
-        let shared = AtomicBits::new(130);
-        [0, 64, 129].iter().for_each(|&id| shared.set(id));
-        assert_eq!(shared.into_bits(), of(130, &[0, 64, 129]));
-    }
-}
-
-/// Bits that parallel workers set through a shared reference.
-#[derive(Debug)]
-pub struct AtomicBits {
-    words: Vec<std::sync::atomic::AtomicU64>,
-    len: usize,
-}
-
-impl AtomicBits {
-    pub fn new(len: usize) -> AtomicBits {
-        AtomicBits {
-            words: (0..len.div_ceil(64)).map(|_| Default::default()).collect(),
-            len,
-        }
-    }
-
-    pub fn set(&self, id: usize) {
-        let bit = 1 << (id % 64);
-        self.words[id / 64].fetch_or(bit, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub fn into_bits(self) -> Bits {
-        Bits {
-            words: self.words.into_iter().map(|w| w.into_inner()).collect(),
-            len: self.len,
-        }
-    }
-}
-
-impl Bits {
-    /// Every id of `0..len`.
-    pub fn full(len: usize) -> Bits {
-        let mut words = vec![u64::MAX; len.div_ceil(64)];
-        if !len.is_multiple_of(64) {
-            if let Some(last) = words.last_mut() {
-                *last = (1 << (len % 64)) - 1;
-            }
-        }
-        Bits { words, len }
+    fn a_union_in_place_adds_the_other_ids() {
+        let mut a = of(130, &[0, 64]);
+        a.union_with(&of(130, &[64, 129]));
+        assert_eq!(a, of(130, &[0, 64, 129]));
     }
 }

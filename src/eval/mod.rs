@@ -13,7 +13,6 @@ mod vector;
 
 pub use bits::Bits;
 
-use bits::AtomicBits;
 pub use expr::round;
 
 use std::cmp::Ordering;
@@ -386,23 +385,35 @@ impl<'t> Context<'_, 't> {
         let (mut local, qualifying): (Bits, Option<Vec<u32>>) = match &filter {
             None => (Bits::full(key_count), None),
             Some(node) => {
-                let passed = AtomicBits::new(key_count);
-                let rows: Vec<Vec<u32>> = (0..chunks)
+                // A few runs of chunks, one a worker or so, each marking its own bitset
+                // without atomics; the bitsets are joined in row order.
+                let run = chunks.div_ceil(rayon::current_num_threads() * 2).max(1);
+                let (passed, rows) = (0..chunks)
                     .into_par_iter()
-                    .map(|chunk| {
-                        let rows = chunk_rows(chunk);
-                        let truth = node.eval(rows.clone()).into_bool();
-                        let mut kept = Vec::new();
-                        for (row, _) in rows.zip(&truth).filter(|(_, &t)| t == TRUE) {
-                            passed.set(row_key[row] as usize);
-                            if keep_rows {
-                                kept.push(row as u32);
+                    .with_min_len(run)
+                    .fold(
+                        || (Bits::new(key_count), Vec::new()),
+                        |(mut passed, mut kept), chunk| {
+                            let rows = chunk_rows(chunk);
+                            let truth = node.eval(rows.clone()).into_bool();
+                            for (row, _) in rows.zip(&truth).filter(|(_, &t)| t == TRUE) {
+                                passed.set(row_key[row] as usize);
+                                if keep_rows {
+                                    kept.push(row as u32);
+                                }
                             }
-                        }
-                        kept
-                    })
-                    .collect();
-                (passed.into_bits(), keep_rows.then(|| rows.concat()))
+                            (passed, kept)
+                        },
+                    )
+                    .reduce(
+                        || (Bits::new(key_count), Vec::new()),
+                        |(mut passed, mut kept), (other, later)| {
+                            passed.union_with(&other);
+                            kept.extend(later);
+                            (passed, kept)
+                        },
+                    );
+                (passed, keep_rows.then_some(rows))
             }
         };
 

@@ -548,19 +548,27 @@ fn is_temporary(entry: &OsStr) -> bool {
 /// Writes every output into `dir` in parallel, under the names `name_of` gives; on an
 /// error, removes the files it wrote.
 /// Makes and writes the member lists in parallel, each freed once written, then
-/// `summary.json` with what was written. On error, removes what it wrote.
+/// `summary.json` with what was written. A thread of its own syncs each file to disk once
+/// written, so the workers go on making files meanwhile; every file is synced before this
+/// returns. On error, removes what it wrote.
 fn write_files(
     dir: &Path,
     outputs: &Outputs<'_>,
     name_of: impl Fn(&str) -> OsString + Sync,
 ) -> Result<(), FolderError> {
+    let (to_sync, synced) = std::sync::mpsc::channel::<File>();
+    // Durability on power loss is a bonus: a filesystem that cannot sync still gets whole
+    // files, as a kill leaves the page cache intact.
+    let syncer =
+        std::thread::spawn(move || synced.into_iter().for_each(|file| drop(file.sync_all())));
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, FolderError> {
         let path = dir.join(name_of(name));
         let mut file = File::create(&path).map_err(io_error("create", &path))?;
         file.write_all(bytes).map_err(io_error("write", &path))?;
-        // Durability on power loss is a bonus: a filesystem that cannot sync still gets
-        // whole files, as a kill leaves the page cache intact.
-        file.sync_all().ok();
+        // The syncer is gone only if it panicked; the file is then synced here.
+        if let Err(unsent) = to_sync.send(file) {
+            unsent.0.sync_all().ok();
+        }
         Ok(path)
     };
     let lists: Vec<Result<(PathBuf, Written), FolderError>> = outputs
@@ -592,10 +600,14 @@ fn write_files(
         }
     }
     if first.is_none() {
-        match write(SUMMARY, &outputs.summary(&facts)) {
-            Ok(_) => return Ok(()),
-            Err(error) => first = Some(error),
+        if let Err(error) = write(SUMMARY, &outputs.summary(&facts)) {
+            first = Some(error);
         }
+    }
+    drop(to_sync);
+    let _ = syncer.join();
+    if first.is_none() {
+        return Ok(());
     }
     for path in paths {
         let _ = fs::remove_file(path);
