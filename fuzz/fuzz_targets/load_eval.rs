@@ -405,17 +405,7 @@ fn run(byte: u8, csv: &[u8]) {
         &sources,
         as_of,
     );
-    assert_eq!(outputs.len(), plan.outputs.len() + 1);
-    let written: Vec<output::Written> = (0..outputs.names.len())
-        .map(|index| {
-            let bytes = outputs.make(index);
-            output::Written {
-                bytes: bytes.len(),
-                md5: output::md5_hex(&bytes),
-            }
-        })
-        .collect();
-    outputs.summary(&written);
+    assert_eq!(outputs.make_all().len(), plan.outputs.len() + 1);
     output::terminal_summary(program, config, &evaluation, &plan.outputs);
     report(findings, &sources);
 }

@@ -205,7 +205,7 @@ fn run(project: &Project, program: &check::ir::Program, sources: &SourceMap) {
         sources,
         as_of,
     );
-    assert_eq!(outputs.files.len(), plan.outputs.len() + 1);
+    assert_eq!(outputs.make_all().len(), plan.outputs.len() + 1);
     output::terminal_summary(program, config, &evaluation, &plan.outputs);
 }
 

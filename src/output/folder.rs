@@ -698,6 +698,25 @@ mod tests {
     }
 
     #[test]
+    fn outputs_made_in_memory_end_with_the_summary_of_what_was_made() {
+        let outputs = Outputs::new(
+            vec!["a.csv".to_string()],
+            |_| b"k\n1\n".to_vec(),
+            |written: &[Written]| format!("{written:?}").into_bytes(),
+        );
+        let files = outputs.make_all();
+        assert_eq!(files[0], ("a.csv".to_string(), b"k\n1\n".to_vec()));
+        assert_eq!(files[1].0, SUMMARY);
+        let summary = String::from_utf8(files[1].1.clone()).unwrap();
+        assert!(summary.contains("bytes: 4"), "{summary}");
+        // `printf 'k\n1\n' | md5sum`
+        assert!(
+            summary.contains("833dd5d78d299f1b339edd1fcca035d4"),
+            "{summary}"
+        );
+    }
+
+    #[test]
     fn a_missing_output_folder_is_created_whole() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("deeper/out");

@@ -292,6 +292,23 @@ impl<'a> Outputs<'a> {
         (self.summary)(written)
     }
 
+    /// Every file made in memory, `summary.json` last, as a run would write them; for
+    /// checks that need no folder.
+    pub fn make_all(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = (0..self.names.len())
+            .map(|index| (self.names[index].clone(), self.make(index)))
+            .collect();
+        let written: Vec<Written> = files
+            .iter()
+            .map(|(_, bytes)| Written {
+                bytes: bytes.len(),
+                md5: md5_hex(bytes),
+            })
+            .collect();
+        files.push((SUMMARY_FILE.to_string(), self.summary(&written)));
+        files
+    }
+
     /// Every file name, `summary.json` last.
     pub fn all_names(&self) -> impl Iterator<Item = &str> {
         self.names
