@@ -862,7 +862,51 @@ fn coalesce<'t>(values: Vec<Vector<'t>>, len: usize) -> Vector<'t> {
 
 #[cfg(test)]
 mod tests {
-    use super::round;
+    use super::{against, oriented, round, vector, CompareOp, Vector, NULL_INT};
+
+    const OPS: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
+    #[test]
+    fn a_column_against_a_constant_compares_like_two_vectors() {
+        let numbers = [0.5, 0.7, 0.9, f64::NAN, -0.0, 0.7];
+        let integers = [3, 7, NULL_INT, 12, -1, 7];
+        for op in OPS {
+            for flipped in [false, true] {
+                let oriented = oriented(op, flipped);
+                let constant = Vector::Number(vec![0.7; numbers.len()]);
+                let column = Vector::Number(numbers.to_vec());
+                let want = if flipped {
+                    vector::compare(op, &constant, &column)
+                } else {
+                    vector::compare(op, &column, &constant)
+                };
+                assert_eq!(
+                    against(&numbers, oriented, 0.7, f64::is_nan),
+                    want,
+                    "{op:?}"
+                );
+                let constant = Vector::Integer(vec![7; integers.len()]);
+                let column = Vector::Integer(integers.to_vec());
+                let want = if flipped {
+                    vector::compare(op, &constant, &column)
+                } else {
+                    vector::compare(op, &column, &constant)
+                };
+                let got = against(&integers, oriented, 7, |x| x == NULL_INT);
+                assert_eq!(got, want, "{op:?} flipped {flipped}");
+            }
+        }
+        // Spelled out for one case: 0.7 < x holds for 0.9 only, and NaN is unknown.
+        let got = against(&numbers, oriented(CompareOp::Lt, true), 0.7, f64::is_nan);
+        assert_eq!(got, [0, 0, 1, 2, 0, 0]);
+    }
 
     #[test]
     fn round_goes_half_away_from_zero_on_the_scaled_value() {
