@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
-use crate::check::schema::{HeaderMode, TableInputs};
+use crate::check::schema::{plan_inputs, HeaderMode};
 use crate::check::{self, ir::Program, TableSchema};
 use crate::compile::{self, Dialect};
 use crate::config::Config;
@@ -650,19 +650,7 @@ impl Session {
         config: &Config,
         plan: &plan::Plan,
     ) -> Result<Vec<Option<Table>>, Vec<Diagnostic>> {
-        let inputs: Vec<(usize, TableInputs, Vec<String>)> = plan
-            .tables
-            .iter()
-            .map(|(index, columns)| {
-                let table = &config.tables[*index];
-                let columns = columns
-                    .iter()
-                    .filter(|c| **c != table.key)
-                    .cloned()
-                    .collect();
-                (*index, TableInputs::new(config, table), columns)
-            })
-            .collect();
+        let inputs = plan_inputs(config, &plan.tables);
         let options: Vec<data::LoadOptions<'_>> = inputs
             .iter()
             .map(|(index, inputs, columns)| inputs.options(&config.tables[*index], columns))

@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-use segc::check::schema::{HeaderMode, TableInputs};
+use segc::check::schema::{plan_inputs, HeaderMode};
 use segc::check::{self, TableSchema};
 use segc::config::{self, Config};
 use segc::data::{self, Table};
@@ -342,19 +342,7 @@ fn run(byte: u8, csv: &[u8]) {
     }
     let plan = plan::plan(&checked.program, &[]).expect("a clean program plans");
 
-    let inputs: Vec<(usize, TableInputs, Vec<String>)> = plan
-        .tables
-        .iter()
-        .map(|(index, columns)| {
-            let table = &config.tables[*index];
-            let columns = columns
-                .iter()
-                .filter(|c| **c != table.key)
-                .cloned()
-                .collect();
-            (*index, TableInputs::new(config, table), columns)
-        })
-        .collect();
+    let inputs = plan_inputs(config, &plan.tables);
     let options: Vec<data::LoadOptions<'_>> = inputs
         .iter()
         .map(|(index, inputs, columns)| inputs.options(&config.tables[*index], columns))

@@ -45,6 +45,27 @@ pub struct TableInputs {
     pub domains: HashMap<String, Domain>,
 }
 
+/// What loading the tables of a plan takes, for each table (`(index in the configuration,
+/// columns to keep)`, as [`crate::plan::Plan::tables`] gives them): its index, its inputs,
+/// and its columns to keep besides the key.
+pub fn plan_inputs(
+    config: &Config,
+    tables: &[(usize, Vec<String>)],
+) -> Vec<(usize, TableInputs, Vec<String>)> {
+    tables
+        .iter()
+        .map(|(index, columns)| {
+            let table = &config.tables[*index];
+            let columns = columns
+                .iter()
+                .filter(|c| **c != table.key)
+                .cloned()
+                .collect();
+            (*index, TableInputs::new(config, table), columns)
+        })
+        .collect()
+}
+
 impl TableInputs {
     pub fn new(config: &Config, table: &TableConfig) -> TableInputs {
         let domains = table
