@@ -137,23 +137,23 @@ impl Keys {
         self.len() == 0
     }
 
-    /// Key `id`.
-    pub fn get(&self, id: u32) -> &str {
+    /// Where key `id` is in the text.
+    fn span(&self, id: u32) -> std::ops::Range<usize> {
         let id = id as usize;
         match &self.spans {
-            KeySpans::Fixed { width, .. } => &self.text[id * width..(id + 1) * width],
-            KeySpans::Offsets(offsets) => &self.text[offsets[id]..offsets[id + 1]],
+            KeySpans::Fixed { width, .. } => id * width..(id + 1) * width,
+            KeySpans::Offsets(offsets) => offsets[id]..offsets[id + 1],
         }
     }
 
-    /// The bytes of key `id`.
+    /// Key `id`.
+    pub fn get(&self, id: u32) -> &str {
+        &self.text[self.span(id)]
+    }
+
+    /// The bytes of key `id`, without the check that the span falls on characters.
     pub fn bytes(&self, id: u32) -> &[u8] {
-        let id = id as usize;
-        let text = self.text.as_bytes();
-        match &self.spans {
-            KeySpans::Fixed { width, .. } => &text[id * width..(id + 1) * width],
-            KeySpans::Offsets(offsets) => &text[offsets[id]..offsets[id + 1]],
-        }
+        &self.text.as_bytes()[self.span(id)]
     }
 
     /// Whether both hold the same keys in the same order (rows aside).

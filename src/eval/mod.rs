@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use crate::check::ir::{
     self, Expect, ExpectTest, FromSource, Program, SegmentId, SetTree, Source, Split, TypedExpr,
 };
-use crate::data::{Table, NULL_DATE, NULL_INT};
+use crate::data::{Keys, Table, NULL_DATE, NULL_INT};
 use crate::syntax::ast::{CompareOp, Direction, Metric};
 
 use self::expr::{AggregateCache, Lowering, Node};
@@ -134,8 +134,8 @@ impl<'t> Universe<'t> {
         self.shared.is_some()
     }
 
-    /// The bytes of the key with universe id `id`.
-    pub fn key_bytes(&self, id: usize) -> &'t [u8] {
+    /// The keys of a table that has the key with universe id `id`, and its id there.
+    fn locate(&self, id: usize) -> (&'t Keys, u32) {
         let (table, local) = match self.shared {
             Some(table) => (table, id as u32),
             None => {
@@ -143,23 +143,19 @@ impl<'t> Universe<'t> {
                 (table as usize, local)
             }
         };
-        self.tables[table]
-            .as_ref()
-            .expect("loaded")
-            .keys
-            .bytes(local)
+        (&self.tables[table].as_ref().expect("loaded").keys, local)
+    }
+
+    /// The bytes of the key with universe id `id`.
+    pub fn key_bytes(&self, id: usize) -> &'t [u8] {
+        let (keys, local) = self.locate(id);
+        keys.bytes(local)
     }
 
     /// The key with universe id `id`.
     pub fn key(&self, id: usize) -> &'t str {
-        let (table, local) = match self.shared {
-            Some(table) => (table, id as u32),
-            None => {
-                let (table, local) = self.spelled[id];
-                (table as usize, local)
-            }
-        };
-        self.tables[table].as_ref().expect("loaded").keys.get(local)
+        let (keys, local) = self.locate(id);
+        keys.get(local)
     }
 }
 
@@ -697,9 +693,12 @@ struct Histogram {
 
 impl Histogram {
     fn of(best: &[u64]) -> Histogram {
-        let ranks = || best.par_iter().copied().filter(|&r| r != NO_RANK);
-        let min = ranks().min().unwrap_or(0);
-        let max = ranks().max().unwrap_or(0);
+        let (min, max) = best
+            .par_iter()
+            .filter(|&&r| r != NO_RANK)
+            .fold(|| (u64::MAX, 0), |(min, max), &r| (min.min(r), max.max(r)))
+            .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        let min = min.min(max);
         let count = best.len().max(2);
         let bits = count.ilog2().clamp(1, 16);
         let spread = u64::BITS - (max - min).leading_zeros();
