@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use memchr::memchr;
 use rayon::prelude::*;
@@ -195,7 +195,6 @@ fn load_blocks(
     earlier: &[&Keys],
     merging: bool,
 ) -> Result<Table, Failed> {
-    let started = Instant::now();
     check_delimiter(options)?;
     let head = read_prefix(options, 0)?;
     let head_reporter = reporter(options, &head, sources);
@@ -372,7 +371,8 @@ fn load_blocks(
         rows,
         keys,
         columns,
-        load_time: started.elapsed(),
+        // Set by the caller, which may read the file twice.
+        load_time: Duration::ZERO,
         warnings,
     })
 }
