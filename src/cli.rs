@@ -674,7 +674,7 @@ impl Session {
         let mut problems = Vec::new();
         for ((index, _, _), result) in inputs.iter().zip(loaded) {
             match result {
-                Ok(table) => {
+                Ok(mut table) => {
                     self.log(format!(
                         "loaded `{}`: {} rows, {} keys in {:.1} ms",
                         table.name,
@@ -682,6 +682,15 @@ impl Session {
                         table.keys.len(),
                         table.load_time.as_secs_f64() * 1e3
                     ));
+                    let started = Instant::now();
+                    table.order_by_key();
+                    if table.rows_are_keys() {
+                        self.log(format!(
+                            "put the rows of `{}` in key order in {:.1} ms",
+                            table.name,
+                            started.elapsed().as_secs_f64() * 1e3
+                        ));
+                    }
                     tables[*index] = Some(table);
                 }
                 Err(mut found) => problems.append(&mut found),

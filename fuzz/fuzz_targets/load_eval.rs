@@ -352,7 +352,10 @@ fn run(byte: u8, csv: &[u8]) {
     let loaded_tables = data::load_tables(&options, &sources, &|_| {}, &|_| {});
     for ((index, _, _), loaded) in inputs.iter().zip(loaded_tables) {
         match loaded {
-            Ok(table) => tables[*index] = Some(table),
+            Ok(mut table) => {
+                table.order_by_key();
+                tables[*index] = Some(table);
+            }
             Err(mut found) => problems.append(&mut found),
         }
     }

@@ -1307,3 +1307,65 @@ fn tables_with_the_same_keys_share_their_text() {
     assert_eq!(tables[4].keys.get(1), "customer-0000000000002");
     assert_eq!(tables[3].keys.row_key, [1, 0]);
 }
+
+#[test]
+fn rows_put_in_key_order_keep_every_value_with_its_key() {
+    let setup = Setup::new(&["score", "n", "seen", "day", "factor"]);
+    let contents = "id,score,n,seen,day,factor\n\
+                    c3,0.3,3,true,2024-01-03,Tenure\n\
+                    c1,,1,false,2024-01-01,\n\
+                    c4,0.4,,,2024-01-04,Basket\n\
+                    c2,0.2,2,true,,Tenure\n";
+    let mut table = setup.load(contents);
+    let file = table.clone();
+    assert!(!table.rows_are_keys());
+    table.order_by_key();
+    assert!(table.rows_are_keys());
+    assert_eq!(row_keys(&table), ["c1", "c2", "c3", "c4"]);
+    assert_eq!(table.keys.row_key, [0, 1, 2, 3]);
+    assert_eq!(
+        numbers(&table, "score"),
+        [None, Some(0.2), Some(0.3), Some(0.4)]
+    );
+    assert_eq!(integers(&table, "n"), [Some(1), Some(2), Some(3), None]);
+    assert_eq!(
+        bools(&table, "seen"),
+        [Some(false), Some(true), Some(true), None]
+    );
+    let day = |d: u32| parse_date(&format!("2024-01-{d:02}"));
+    assert_eq!(dates(&table, "day"), [day(1), None, day(3), day(4)]);
+    assert_eq!(
+        strings(&table, "factor"),
+        [
+            None,
+            Some("Tenure".into()),
+            Some("Tenure".into()),
+            Some("Basket".into())
+        ]
+    );
+    // The file's third line (c4) is now row 3, and so on.
+    assert_eq!(table.file_order, Some(vec![2, 0, 3, 1]));
+    for column in &file.columns {
+        let moved = &table.column(&column.name).unwrap().data;
+        let back = table.in_file_order(moved);
+        assert_eq!(
+            format!("{:?}", *back),
+            format!("{:?}", column.data),
+            "{}",
+            column.name
+        );
+    }
+    // Ordering twice changes nothing.
+    let once = format!("{table:?}");
+    table.order_by_key();
+    assert_eq!(format!("{table:?}"), once);
+}
+
+#[test]
+fn rows_of_repeated_keys_stay_in_file_order() {
+    let mut table = Setup::new(&["score"]).load("id,score\nc2,1\nc1,2\nc2,3\n");
+    table.order_by_key();
+    assert!(!table.rows_are_keys());
+    assert_eq!(row_keys(&table), ["c2", "c1", "c2"]);
+    assert_eq!(integers(&table, "score"), some(&[1, 2, 3]));
+}

@@ -21,6 +21,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 use crate::diag::Diagnostic;
 use crate::models::{ColumnType, Domain};
 use crate::source::SourceMap;
@@ -187,6 +189,44 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
+    /// The values at rows `order`, in that order.
+    pub fn gathered(&self, order: &[u32]) -> ColumnData {
+        fn gather<T: Copy + Send + Sync>(values: &[T], order: &[u32]) -> Vec<T> {
+            order.par_iter().map(|&row| values[row as usize]).collect()
+        }
+        match self {
+            ColumnData::Bool(values) => ColumnData::Bool(gather(values, order)),
+            ColumnData::Integer(values) => ColumnData::Integer(gather(values, order)),
+            ColumnData::Number(values) => ColumnData::Number(gather(values, order)),
+            ColumnData::Date(values) => ColumnData::Date(gather(values, order)),
+            ColumnData::String(strings) => ColumnData::String(StringColumn {
+                codes: gather(&strings.codes, order),
+                dict: strings.dict.clone(),
+            }),
+        }
+    }
+
+    /// The values with row `r` moved to row `to[r]`; `to` is a permutation of the rows.
+    pub fn scattered(&self, to: &[u32]) -> ColumnData {
+        fn scatter<T: Copy + Default>(values: &[T], to: &[u32]) -> Vec<T> {
+            let mut moved = vec![T::default(); values.len()];
+            for (&value, &place) in values.iter().zip(to) {
+                moved[place as usize] = value;
+            }
+            moved
+        }
+        match self {
+            ColumnData::Bool(values) => ColumnData::Bool(scatter(values, to)),
+            ColumnData::Integer(values) => ColumnData::Integer(scatter(values, to)),
+            ColumnData::Number(values) => ColumnData::Number(scatter(values, to)),
+            ColumnData::Date(values) => ColumnData::Date(scatter(values, to)),
+            ColumnData::String(strings) => ColumnData::String(StringColumn {
+                codes: scatter(&strings.codes, to),
+                dict: strings.dict.clone(),
+            }),
+        }
+    }
+
     pub fn column_type(&self) -> ColumnType {
         match self {
             ColumnData::Bool(_) => ColumnType::Bool,
@@ -218,11 +258,45 @@ pub struct Table {
     pub load_time: Duration,
     /// Data-quality warnings found while loading.
     pub warnings: Vec<Diagnostic>,
+    /// Once [`Table::order_by_key`] has put the rows in key order: the row of each line of
+    /// the file, in file order.
+    pub file_order: Option<Vec<u32>>,
 }
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|column| column.name == name)
+    }
+
+    /// Whether row `i` holds key `i` (see [`Table::order_by_key`]).
+    pub fn rows_are_keys(&self) -> bool {
+        self.file_order.is_some()
+    }
+
+    /// Puts the rows of a table with one row per key in key order, so that row `i` holds
+    /// key `i`: a segment's members are then its rows, and evaluation reads and writes in
+    /// order instead of jumping about. A table with repeated keys is left in file order,
+    /// as is one already ordered. What depends on file order reads through `file_order`.
+    pub fn order_by_key(&mut self) {
+        if self.rows_are_keys() || self.keys.len() != self.rows {
+            return;
+        }
+        // Each column is moved by one thread: reading in order and writing about is cheaper
+        // than the other way round, which would need the inverse permutation first.
+        let row_key = &self.keys.row_key;
+        self.columns
+            .par_iter_mut()
+            .for_each(|column| column.data = column.data.scattered(row_key));
+        let file_order = std::mem::replace(&mut self.keys.row_key, (0..self.rows as u32).collect());
+        self.file_order = Some(file_order);
+    }
+
+    /// A column's values in file order.
+    pub fn in_file_order<'a>(&self, data: &'a ColumnData) -> std::borrow::Cow<'a, ColumnData> {
+        match &self.file_order {
+            Some(order) => std::borrow::Cow::Owned(data.gathered(order)),
+            None => std::borrow::Cow::Borrowed(data),
+        }
     }
 }
 

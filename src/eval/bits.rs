@@ -1,5 +1,7 @@
 //! A fixed-size set of key ids, one bit each.
 
+use super::vector::{FALSE, TRUE, UNKNOWN};
+
 /// Bits over the ids `0..len`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bits {
@@ -84,6 +86,12 @@ impl Bits {
 }
 
 impl Bits {
+    /// The words of the ids from `first * 64` on, in runs of `run` words each, to be
+    /// filled apart (by [`fill`]).
+    pub fn runs_mut(&mut self, run: usize) -> std::slice::ChunksMut<'_, u64> {
+        self.words.chunks_mut(run)
+    }
+
     /// Every id of `0..len`.
     pub fn full(len: usize) -> Bits {
         let mut words = vec![u64::MAX; len.div_ceil(64)];
@@ -94,6 +102,30 @@ impl Bits {
         }
         Bits { words, len }
     }
+}
+
+/// Sets the bits of `words` from one truth value per id, starting at the first bit: an id
+/// is in when its value is `TRUE`. Values past the end leave their bits clear.
+pub fn fill(words: &mut [u64], truth: &[u8]) {
+    for (word, values) in words.iter_mut().zip(truth.chunks(64)) {
+        *word = values.chunks(8).enumerate().fold(0, |word, (byte, eight)| {
+            word | u64::from(true_of_eight(eight)) << (8 * byte)
+        });
+    }
+}
+
+// `true_of_eight` reads the values as bits: false 0, true 1, unknown 2.
+const _: () = assert!(FALSE == 0 && TRUE == 1 && UNKNOWN == 2);
+
+/// One bit per value of up to eight truth values, set where the value is `TRUE`, eight at a
+/// time in one integer: a true value is the only one with its low bit set and the next
+/// clear, and the multiplication gathers each value's low bit into the top byte.
+fn true_of_eight(values: &[u8]) -> u8 {
+    let mut lanes = [0u8; 8];
+    lanes[..values.len()].copy_from_slice(values);
+    let lanes = u64::from_le_bytes(lanes);
+    let ones = lanes & !(lanes >> 1) & 0x0101_0101_0101_0101;
+    (ones.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 #[cfg(test)]
@@ -123,6 +155,38 @@ mod tests {
         assert_eq!(Bits::full(64).count(), 64);
         assert_eq!(Bits::full(0).count(), 0);
         assert!(Bits::full(70).contains(69));
+    }
+
+    #[test]
+    fn filling_runs_takes_the_true_values_only() {
+        // 150 ids in runs of two words: ids 0..128, then 128..150.
+        let mut bits = Bits::new(150);
+        let truth: Vec<u8> = (0..150).map(|id| [1, 0, 2][id % 3]).collect();
+        let mut runs = bits.runs_mut(2);
+        fill(runs.next().unwrap(), &truth[..128]);
+        fill(runs.next().unwrap(), &truth[128..]);
+        assert!(runs.next().is_none());
+        let expected: Vec<usize> = (0..150).step_by(3).collect();
+        assert_eq!(bits.iter().collect::<Vec<_>>(), expected);
+        assert_eq!(bits.count(), 50);
+    }
+
+    #[test]
+    fn eight_values_give_a_bit_for_each_true_one() {
+        // Every mix of false, true and unknown in eight places, against one value at a time.
+        for mut mix in 0..3u32.pow(8) {
+            let mut values = [0u8; 8];
+            let mut expected = 0u8;
+            for (place, value) in values.iter_mut().enumerate() {
+                *value = (mix % 3) as u8;
+                mix /= 3;
+                if *value == TRUE {
+                    expected |= 1 << place;
+                }
+            }
+            assert_eq!(true_of_eight(&values), expected, "{values:?}");
+            assert_eq!(true_of_eight(&values[..3]), expected & 0b111, "{values:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::data::{ColumnData, Table, NULL_CODE, NULL_DATE, NULL_INT};
 use crate::syntax::ast::{ArithOp, CompareOp, MatchOp};
 
 use super::vector::{self, Dict, NullAs, Vector, FALSE, TRUE, UNKNOWN};
+use super::Bits;
 
 /// An expression ready to evaluate over rows of one table.
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ pub enum Node<'t> {
     /// An integer decided once per distinct string (`length`).
     PerCodeInteger(&'t [u32], Arc<Vec<i64>>),
     /// Whether the row's key is a member of another segment.
-    InSegment(&'t [u32], Arc<Vec<bool>>),
+    InSegment(&'t [u32], Arc<Bits>),
     /// A number column against a number, the column on the left unless `flipped`: read
     /// straight from the column, the common `ChurnScore >= 0.7`.
     NumberAgainst {
@@ -185,7 +186,7 @@ pub struct Lowering<'t, 'c> {
     pub table: &'t Table,
     pub as_of: Option<i32>,
     /// Membership of each referenced segment, by the table's key ids.
-    pub memberships: &'c HashMap<SegmentId, Arc<Vec<bool>>>,
+    pub memberships: &'c HashMap<SegmentId, Arc<Bits>>,
     pub aggregates: &'c AggregateCache,
 }
 
@@ -276,7 +277,10 @@ impl<'t> Lowering<'t, '_> {
                 }
             }
             ExprKind::InSegment(id) => {
-                let members = self.memberships.get(id).cloned().unwrap_or_default();
+                let members = self.memberships.get(id).cloned().unwrap_or_else(|| {
+                    // A segment the plan did not evaluate has no members.
+                    Arc::new(Bits::new(self.table.keys.len()))
+                });
                 Node::InSegment(&self.table.keys.row_key, members)
             }
             ExprKind::Call(function, args) => self.call(*function, args, expr.ty),
@@ -351,7 +355,8 @@ impl<'t> Lowering<'t, '_> {
             return value;
         }
         let value = match self.table.column(column).map(|c| &c.data) {
-            Some(data) => aggregate(function, data, fraction),
+            // Sums depend on the order they add in: the file's, as everywhere.
+            Some(data) => aggregate(function, &self.table.in_file_order(data), fraction),
             None => Scalar::Null,
         };
         if let Ok(mut values) = self.aggregates.values.lock() {
@@ -537,16 +542,11 @@ impl<'t> Node<'t> {
                 ),
                 other => Vector::Bool(vec![UNKNOWN; other.len()]),
             },
+            // Every code but the null one, which lies past the end, has an entry.
             Node::PerCode(codes, per_code) => Vector::Bool(
                 codes[rows]
                     .iter()
-                    .map(|&c| {
-                        if c == NULL_CODE {
-                            UNKNOWN
-                        } else {
-                            per_code[c as usize]
-                        }
-                    })
+                    .map(|&c| per_code.get(c as usize).copied().unwrap_or(UNKNOWN))
                     .collect(),
             ),
             Node::PerCodeInteger(codes, per_code) => Vector::Integer(
@@ -586,7 +586,7 @@ impl<'t> Node<'t> {
             Node::InSegment(row_key, members) => Vector::Bool(
                 row_key[rows]
                     .iter()
-                    .map(|&k| u8::from(members[k as usize]))
+                    .map(|&k| u8::from(members.contains(k as usize)))
                     .collect(),
             ),
             Node::Call(function, args) => call(*function, args, rows),

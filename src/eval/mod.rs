@@ -16,7 +16,7 @@ pub use bits::Bits;
 pub use expr::round;
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use crate::check::ir::{
     self, Expect, ExpectTest, FromSource, Program, SegmentId, SetTree, Source, Split, TypedExpr,
 };
-use crate::data::{Keys, Table, NULL_DATE, NULL_INT};
+use crate::data::{KeySpans, Keys, Table, NULL_DATE, NULL_INT};
 use crate::syntax::ast::{CompareOp, Direction, Metric};
 
 use self::expr::{AggregateCache, Lowering, Node};
@@ -144,6 +144,16 @@ impl<'t> Universe<'t> {
             }
         };
         (&self.tables[table].as_ref().expect("loaded").keys, local)
+    }
+
+    /// The text of all keys and their width, when they are of one width and spelled by one
+    /// table: key `id` is then `text[id * width..(id + 1) * width]`.
+    pub fn fixed_width(&self) -> Option<(&'t [u8], usize)> {
+        let keys = &self.tables[self.shared?].as_ref().expect("loaded").keys;
+        match keys.spans {
+            KeySpans::Fixed { width, .. } => Some((keys.text.as_bytes(), width)),
+            KeySpans::Offsets(_) => None,
+        }
     }
 
     /// The bytes of the key with universe id `id`.
@@ -277,9 +287,12 @@ pub fn evaluate<'t>(
     };
     let mut results: Vec<Option<SegmentResult>> = vec![None; program.segments.len()];
     for level in levels {
-        let computed: Vec<(SegmentId, SegmentResult)> = level
-            .par_iter()
-            .map(|&id| (id, context.segment(id, &results)))
+        let mut filtered = context.filter_together(level, &results);
+        let inputs: Vec<(SegmentId, Option<Filtered>)> =
+            level.iter().map(|&id| (id, filtered.remove(&id))).collect();
+        let computed: Vec<(SegmentId, SegmentResult)> = inputs
+            .into_par_iter()
+            .map(|(id, filtered)| (id, context.segment(id, &results, filtered)))
             .collect();
         for (id, result) in computed {
             results[id] = Some(result);
@@ -303,12 +316,26 @@ struct Context<'p, 't> {
 /// segment that ranks by the column without `where`.
 type SharedRanking = Arc<OnceLock<(Vec<u64>, Histogram)>>;
 
+/// The rows that pass a segment's `where`, found in a pass over its table shared with the
+/// other segments of the level (see [`filter_in_one_pass`]).
+struct Filtered {
+    passed: Bits,
+    /// The time spent on this segment's filter during the pass.
+    time: Duration,
+}
+
 impl<'t> Context<'_, 't> {
-    fn segment(&self, id: SegmentId, done: &[Option<SegmentResult>]) -> SegmentResult {
+    fn segment(
+        &self,
+        id: SegmentId,
+        done: &[Option<SegmentResult>],
+        filtered: Option<Filtered>,
+    ) -> SegmentResult {
         let started = Instant::now();
+        let shared_time = filtered.as_ref().map_or(Duration::ZERO, |f| f.time);
         let segment = &self.program.segments[id];
         let (members, rows, denominator) = match &segment.source {
-            Source::From(from) => self.from(from, done),
+            Source::From(from) => self.from(from, done, filtered),
             Source::Combine(tree) => {
                 let members = self.combine(tree, done);
                 let mut tables = Vec::new();
@@ -331,8 +358,86 @@ impl<'t> Context<'_, 't> {
             time: Duration::ZERO,
         };
         result.expects = segment.expects.iter().map(|e| expect(e, &result)).collect();
-        result.time = started.elapsed();
+        result.time = started.elapsed() + shared_time;
         result
+    }
+
+    /// Filters the level's `from` segments whose table has its rows in key order, in one
+    /// pass over each such table for all of its segments.
+    fn filter_together(
+        &self,
+        level: &[SegmentId],
+        done: &[Option<SegmentResult>],
+    ) -> HashMap<SegmentId, Filtered> {
+        let mut by_table: BTreeMap<usize, Vec<(SegmentId, &TypedExpr)>> = BTreeMap::new();
+        for &id in level {
+            if let Source::From(from) = &self.program.segments[id].source {
+                if let Some(filter) = &from.filter {
+                    if self.table(from.table).0.rows_are_keys() {
+                        by_table.entry(from.table).or_default().push((id, filter));
+                    }
+                }
+            }
+        }
+        by_table
+            .into_par_iter()
+            .flat_map_iter(|(index, filters)| {
+                let (table, map) = self.table(index);
+                let nodes: Vec<Node<'t>> = filters
+                    .iter()
+                    .map(|&(_, filter)| {
+                        let memberships = self.memberships([filter], table, map, done);
+                        self.lowering(table, &memberships).lower(filter)
+                    })
+                    .collect();
+                let passed = filter_in_one_pass(&nodes, table.rows);
+                filters.into_iter().map(|(id, _)| id).zip(passed)
+            })
+            .collect()
+    }
+
+    /// The members of the segments that `exprs` name in `in segment`, by the table's key
+    /// ids.
+    fn memberships<'e>(
+        &self,
+        exprs: impl IntoIterator<Item = &'e TypedExpr>,
+        table: &Table,
+        map: &KeyMap,
+        done: &[Option<SegmentResult>],
+    ) -> HashMap<SegmentId, Arc<Bits>> {
+        let mut memberships = HashMap::new();
+        for dependency in exprs.into_iter().flat_map(segments_referenced) {
+            let Some(Some(other)) = done.get(dependency) else {
+                continue;
+            };
+            let local = match map {
+                KeyMap::Same => other.members.clone(),
+                KeyMap::Ids(ids) => {
+                    let mut local = Bits::new(table.keys.len());
+                    for (key, &id) in ids.iter().enumerate() {
+                        if other.members.contains(id as usize) {
+                            local.set(key);
+                        }
+                    }
+                    local
+                }
+            };
+            memberships.insert(dependency, Arc::new(local));
+        }
+        memberships
+    }
+
+    fn lowering<'c>(
+        &'c self,
+        table: &'t Table,
+        memberships: &'c HashMap<SegmentId, Arc<Bits>>,
+    ) -> Lowering<'t, 'c> {
+        Lowering {
+            table,
+            as_of: self.as_of,
+            memberships,
+            aggregates: &self.aggregates,
+        }
     }
 
     fn table(&self, index: usize) -> (&'t Table, &KeyMap) {
@@ -349,28 +454,20 @@ impl<'t> Context<'_, 't> {
         &self,
         from: &FromSource,
         done: &[Option<SegmentResult>],
+        filtered: Option<Filtered>,
     ) -> (Bits, Option<Vec<u32>>, usize) {
         let (table, map) = self.table(from.table);
         let key_count = table.keys.len();
 
-        let mut memberships = HashMap::new();
-        let exprs = from.filter.iter().chain(from.rank.as_ref().map(|r| &r.by));
-        for dependency in exprs.flat_map(segments_referenced) {
-            let Some(Some(other)) = done.get(dependency) else {
-                continue;
-            };
-            let local: Vec<bool> = (0..key_count as u32)
-                .map(|id| other.members.contains(map.get(id) as usize))
-                .collect();
-            memberships.insert(dependency, Arc::new(local));
-        }
-        let lowering = Lowering {
+        // The filter was run already when `filtered` holds what passed.
+        let exprs = from.filter.iter().filter(|_| filtered.is_none());
+        let memberships = self.memberships(
+            exprs.chain(from.rank.as_ref().map(|r| &r.by)),
             table,
-            as_of: self.as_of,
-            memberships: &memberships,
-            aggregates: &self.aggregates,
-        };
-        let filter = from.filter.as_ref().map(|f| lowering.lower(f));
+            map,
+            done,
+        );
+        let lowering = self.lowering(table, &memberships);
         let row_key = &table.keys.row_key;
         let chunks = table.rows.div_ceil(CHUNK);
         let chunk_rows = |chunk: usize| chunk * CHUNK..((chunk + 1) * CHUNK).min(table.rows);
@@ -378,9 +475,16 @@ impl<'t> Context<'_, 't> {
         // every row.
         let keep_rows = from.rank.is_some() || !from.select.is_empty();
 
-        let (mut local, qualifying): (Bits, Option<Vec<u32>>) = match &filter {
-            None => (Bits::full(key_count), None),
-            Some(node) => {
+        let filter = from.filter.as_ref();
+        let (mut local, qualifying): (Bits, Option<Vec<u32>>) = match (filtered, filter) {
+            // The table's rows are its keys: the rows that passed are the candidates.
+            (Some(filtered), _) => {
+                let rows = keep_rows.then(|| filtered.passed.iter().map(|r| r as u32).collect());
+                (filtered.passed, rows)
+            }
+            (None, None) => (Bits::full(key_count), None),
+            (None, Some(filter)) => {
+                let node = lowering.lower(filter);
                 // A few runs of chunks, one a worker or so, each marking its own bitset
                 // without atomics; the bitsets are joined in row order.
                 let run = chunks.div_ceil(rayon::current_num_threads() * 2).max(1);
@@ -442,6 +546,7 @@ impl<'t> Context<'_, 't> {
         }
 
         let members = match map {
+            KeyMap::Same if from.select.is_empty() => std::mem::take(&mut local),
             KeyMap::Same => local.clone(),
             KeyMap::Ids(ids) => {
                 let mut members = Bits::new(self.universe.len());
@@ -669,15 +774,61 @@ fn keep_best(amount: ir::Amount, with_ties: bool, best: &[u64], histogram: &Hist
     };
     // Keys ranked `last` fill the places the better ones leave, lowest key ids first.
     let mut places = keep - better;
-    for (key, &value) in best.iter().enumerate() {
-        if value < last {
-            kept.set(key);
-        } else if value == last && (places > 0 || with_ties) {
-            kept.set(key);
-            places = places.saturating_sub(1);
+    for (word, ranks) in kept.runs_mut(1).zip(best.chunks(64)) {
+        let (mut better, mut tied) = (0u64, 0u64);
+        for (bit, &rank) in ranks.iter().enumerate() {
+            better |= u64::from(rank < last) << bit;
+            tied |= u64::from(rank == last) << bit;
         }
+        if !with_ties {
+            while tied.count_ones() as usize > places {
+                // Drop the highest key id ranked `last`.
+                tied &= !(1 << (63 - tied.leading_zeros()));
+            }
+        }
+        places = places.saturating_sub(tied.count_ones() as usize);
+        word[0] = better | tied;
     }
     kept
+}
+
+/// Runs each filter over every row of a table, a chunk of rows at a time: every filter
+/// runs on a chunk before the next, so each column is read from memory once for all the
+/// filters. Gives, for each filter, the rows where it is true and the time spent on it.
+fn filter_in_one_pass(filters: &[Node<'_>], rows: usize) -> Vec<Filtered> {
+    let mut passed: Vec<Bits> = filters.iter().map(|_| Bits::new(rows)).collect();
+    let chunks = rows.div_ceil(CHUNK);
+    // For each chunk, its words in every filter's bits.
+    let mut words: Vec<Vec<&mut [u64]>> = (0..chunks).map(|_| Vec::new()).collect();
+    for bits in &mut passed {
+        for (chunk, run) in bits.runs_mut(CHUNK / 64).enumerate() {
+            words[chunk].push(run);
+        }
+    }
+    let spent: Vec<Vec<Duration>> = words
+        .into_par_iter()
+        .enumerate()
+        .map(|(chunk, mut runs)| {
+            let chunk_rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(rows);
+            filters
+                .iter()
+                .zip(&mut runs)
+                .map(|(filter, run)| {
+                    let started = Instant::now();
+                    bits::fill(run, &filter.eval(chunk_rows.clone()).into_bool());
+                    started.elapsed()
+                })
+                .collect()
+        })
+        .collect();
+    passed
+        .into_iter()
+        .enumerate()
+        .map(|(index, passed)| Filtered {
+            passed,
+            time: spent.iter().map(|times| times[index]).sum(),
+        })
+        .collect()
 }
 
 /// How many ranks fall in each of up to 2^16 buckets of equal width over the ranks'

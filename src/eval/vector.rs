@@ -15,11 +15,8 @@ pub const FALSE: u8 = 0;
 pub const TRUE: u8 = 1;
 pub const UNKNOWN: u8 = NULL_BOOL;
 
-/// Kleene `and`, indexed by `a * 3 + b`.
-const AND: [u8; 9] = [0, 0, 0, 0, 1, 2, 0, 2, 2];
-/// Kleene `or`, indexed by `a * 3 + b`.
-const OR: [u8; 9] = [0, 1, 2, 1, 1, 1, 2, 1, 2];
-const NOT: [u8; 3] = [1, 0, 2];
+// Kleene logic below compares values: false < true < unknown.
+const _: () = assert!(FALSE < TRUE && TRUE < UNKNOWN);
 
 /// The distinct strings a string vector's codes point into.
 #[derive(Debug, Clone)]
@@ -126,22 +123,39 @@ pub enum NullAs {
     String,
 }
 
+/// Kleene `and`: false if either side is, else unknown if either side is, else true. Each
+/// value is a select, not a lookup, so the compiler runs it over many values at once.
 pub fn and(a: &[u8], b: &[u8]) -> Vec<u8> {
     a.iter()
         .zip(b)
-        .map(|(&x, &y)| AND[(x * 3 + y) as usize])
+        .map(|(&x, &y)| {
+            if x == FALSE || y == FALSE {
+                FALSE
+            } else {
+                x.max(y)
+            }
+        })
         .collect()
 }
 
+/// Kleene `or`: true if either side is, else unknown if either side is, else false.
 pub fn or(a: &[u8], b: &[u8]) -> Vec<u8> {
     a.iter()
         .zip(b)
-        .map(|(&x, &y)| OR[(x * 3 + y) as usize])
+        .map(|(&x, &y)| {
+            if x == TRUE || y == TRUE {
+                TRUE
+            } else {
+                x.max(y)
+            }
+        })
         .collect()
 }
 
 pub fn not(a: &[u8]) -> Vec<u8> {
-    a.iter().map(|&x| NOT[x as usize]).collect()
+    a.iter()
+        .map(|&x| if x == UNKNOWN { UNKNOWN } else { x ^ 1 })
+        .collect()
 }
 
 pub fn holds(op: CompareOp, ordering: Ordering) -> bool {
@@ -205,4 +219,27 @@ fn ordered<T: Ord + Copy>(op: CompareOp, a: &[T], b: &[T], null: T) -> Vec<u8> {
 /// Total order used by `top`/`bottom` and by the output of keys; never sees NaN.
 pub fn cmp_f64(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logic_follows_the_kleene_tables() {
+        const F: u8 = FALSE;
+        const T: u8 = TRUE;
+        const U: u8 = UNKNOWN;
+        // Rows: left side false, true, unknown; columns: right side in the same order.
+        let and_table = [[F, F, F], [F, T, U], [F, U, U]];
+        let or_table = [[F, T, U], [T, T, T], [U, T, U]];
+        let values = [F, T, U];
+        for (i, &x) in values.iter().enumerate() {
+            for (j, &y) in values.iter().enumerate() {
+                assert_eq!(and(&[x], &[y]), [and_table[i][j]], "{x} and {y}");
+                assert_eq!(or(&[x], &[y]), [or_table[i][j]], "{x} or {y}");
+            }
+        }
+        assert_eq!(not(&[F, T, U]), [T, F, U]);
+    }
 }

@@ -580,7 +580,7 @@ fn write_files(
             let path = write(name, &bytes)?;
             let written = Written {
                 bytes: bytes.len(),
-                md5: super::md5_hex(&bytes),
+                xxh128: super::digest_hex(&bytes),
             };
             Ok((path, written))
         })
@@ -709,9 +709,9 @@ mod tests {
         assert_eq!(files[1].0, SUMMARY);
         let summary = String::from_utf8(files[1].1.clone()).unwrap();
         assert!(summary.contains("bytes: 4"), "{summary}");
-        // `printf 'k\n1\n' | md5sum`
+        // `printf 'k\n1\n' | xxh128sum`, and Python's `xxhash.xxh3_128_hexdigest`
         assert!(
-            summary.contains("833dd5d78d299f1b339edd1fcca035d4"),
+            summary.contains("f11801d1c5f79f981abc8c81dca395f7"),
             "{summary}"
         );
     }

@@ -6,8 +6,9 @@
 //! `tests/differential/run.py` runs after loading the tables with the types segc gives them.
 //!
 //! DuckDB runs from Python. The test uses `$SEGC_PYTHON`, else `python3` when it has
-//! `duckdb` and `numpy`, else a virtual environment it makes once under the target folder
-//! and fills from PyPI; it fails, saying why, when none of these can be had.
+//! `duckdb`, `numpy` and `xxhash` (the digests of `summary.json`, checked against the C
+//! library's), else a virtual environment it makes once under the target folder and fills
+//! from PyPI; it fails, saying why, when none of these can be had.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,19 +19,19 @@ use super::*;
 
 fn has_modules(python: &str) -> bool {
     Command::new(python)
-        .args(["-c", "import duckdb, numpy"])
+        .args(["-c", "import duckdb, numpy, xxhash"])
         .output()
         .is_ok_and(|output| output.status.success())
 }
 
-/// A Python interpreter with duckdb and numpy.
+/// A Python interpreter with duckdb, numpy and xxhash.
 pub fn python() -> &'static str {
     static PYTHON: OnceLock<String> = OnceLock::new();
     PYTHON.get_or_init(|| {
         if let Ok(python) = std::env::var("SEGC_PYTHON") {
             assert!(
                 has_modules(&python),
-                "$SEGC_PYTHON ({python}) lacks duckdb or numpy"
+                "$SEGC_PYTHON ({python}) lacks duckdb, numpy or xxhash"
             );
             return python;
         }
@@ -40,18 +41,23 @@ pub fn python() -> &'static str {
         let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("oracle-venv");
         let python = venv.join("bin/python").to_string_lossy().into_owned();
         if !has_modules(&python) {
-            eprintln!("installing duckdb and numpy into {}", venv.display());
+            eprintln!(
+                "installing duckdb, numpy and xxhash into {}",
+                venv.display()
+            );
             let made = Command::new("python3")
                 .args(["-m", "venv"])
                 .arg(&venv)
                 .status();
             assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
             let installed = Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "duckdb", "numpy"])
+                .args([
+                    "-m", "pip", "install", "--quiet", "duckdb", "numpy", "xxhash",
+                ])
                 .status();
             assert!(
                 installed.is_ok_and(|s| s.success()),
-                "pip install duckdb numpy failed: the differential test needs them"
+                "pip install duckdb numpy xxhash failed: the differential test needs them"
             );
         }
         python
@@ -109,6 +115,29 @@ fn the_bench_segments_match_duckdb_byte_for_byte() {
         .map(|(file, _)| file.as_str())
         .collect();
     assert_eq!(empty, ["churn_6.csv"]);
+
+    // summary.json gives each list's size and digest, as xxHash's own library computes it.
+    let digests = Command::new(python)
+        .args([
+            "-c",
+            "import json, os, sys, xxhash\n\
+             out = sys.argv[1]\n\
+             for s in json.load(open(os.path.join(out, 'summary.json')))['segments']:\n\
+             \x20   data = open(os.path.join(out, s['output']), 'rb').read()\n\
+             \x20   digest = xxhash.xxh3_128_hexdigest(data)\n\
+             \x20   ok = s['xxh128'] == digest and s['bytes'] == len(data)\n\
+             \x20   print(s['output'], 'ok' if ok else 'differs')",
+        ])
+        .arg(dir.path().join("out/segc"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&digests.stdout);
+    assert!(digests.status.success(), "{}", stderr(&digests));
+    let checked: Vec<&str> = report
+        .lines()
+        .filter(|line| line.ends_with(" ok"))
+        .collect();
+    assert_eq!(checked.len(), 22, "{report}");
 }
 
 /// Runs segc in `project` and the hand-written SQL of `tests/differential/{sql}.sql` on the

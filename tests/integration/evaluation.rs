@@ -209,3 +209,31 @@ fn round_takes_negative_digits() {
     // 1234 rounds to 1230, 1245 to 1250 (half away from zero), 1260 stays.
     assert_eq!(read(&dir.path().join("out/tens.csv")), "CustomerId\nB\nC\n");
 }
+
+#[test]
+fn sums_add_up_in_file_order_whatever_order_rows_are_kept_in() {
+    // In file order, 1e16 + 1 rounds back to 1e16, so the sum is 0 + 1 = 1. In key order
+    // (A, B, C, D) it would be 1 + 1 - 1e16 + 1e16 = 2, and A and B would not pass.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("segments")).unwrap();
+    fs::write(
+        dir.path().join("segc.toml"),
+        "[tables.t]\npath = \"t.csv\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("t.csv"),
+        "CustomerId,V\nD,1e16\nA,1.0\nC,-1e16\nB,1.0\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("segments/s.seg"),
+        "segment at_least_sum {\n    from t\n    where V >= sum(V)\n}\n",
+    )
+    .unwrap();
+    assert_status(&segc(dir.path(), &["run"]), 0);
+    assert_eq!(
+        read(&dir.path().join("out/at_least_sum.csv")),
+        "CustomerId\nA\nB\nD\n"
+    );
+}
