@@ -22,12 +22,12 @@ use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{Outputs, Written};
+use super::{write, Outputs, Written};
 
 /// The summary's file name: the per-file method removes the old one first, writes it last.
 const SUMMARY: &str = super::SUMMARY_FILE;
@@ -561,10 +561,10 @@ fn write_files(
     // files, as a kill leaves the page cache intact.
     let syncer =
         std::thread::spawn(move || synced.into_iter().for_each(|file| drop(file.sync_all())));
-    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, FolderError> {
+    let write = |name: &str, bytes: &[u8], buffer: &mut Vec<u8>| -> Result<PathBuf, FolderError> {
         let path = dir.join(name_of(name));
-        let mut file = File::create(&path).map_err(io_error("create", &path))?;
-        file.write_all(bytes).map_err(io_error("write", &path))?;
+        let file = write::write_file(&path, bytes, buffer, write::DIRECT_FROM)
+            .map_err(io_error("write", &path))?;
         // The syncer is gone only if it panicked; the file is then synced here.
         if let Err(unsent) = to_sync.send(file) {
             unsent.0.sync_all().ok();
@@ -575,9 +575,9 @@ fn write_files(
         .names
         .par_iter()
         .enumerate()
-        .map(|(index, name)| {
+        .map_init(Vec::new, |buffer, (index, name)| {
             let bytes = outputs.make(index);
-            let path = write(name, &bytes)?;
+            let path = write(name, &bytes, buffer)?;
             let written = Written {
                 bytes: bytes.len(),
                 xxh128: super::digest_hex(&bytes),
@@ -600,7 +600,7 @@ fn write_files(
         }
     }
     if first.is_none() {
-        if let Err(error) = write(SUMMARY, &outputs.summary(&facts)) {
+        if let Err(error) = write(SUMMARY, &outputs.summary(&facts), &mut Vec::new()) {
             first = Some(error);
         }
     }

@@ -5,6 +5,7 @@
 //! run that fails or is killed leaves the previous outputs whole.
 
 mod folder;
+mod write;
 
 use std::fmt::Write as _;
 use std::time::Duration;
