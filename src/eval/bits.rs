@@ -92,6 +92,18 @@ impl Bits {
         self.words.chunks_mut(run)
     }
 
+    /// The words holding ids `ids` (which start at a multiple of 64), without the ids past
+    /// its end.
+    pub fn words_of(&self, ids: std::ops::Range<usize>) -> Vec<u64> {
+        let mut words = self.words[ids.start / 64..ids.end.div_ceil(64)].to_vec();
+        if !ids.end.is_multiple_of(64) {
+            if let Some(last) = words.last_mut() {
+                *last &= (1 << (ids.end % 64)) - 1;
+            }
+        }
+        words
+    }
+
     /// Every id of `0..len`.
     pub fn full(len: usize) -> Bits {
         let mut words = vec![u64::MAX; len.div_ceil(64)];
@@ -107,25 +119,73 @@ impl Bits {
 /// Sets the bits of `words` from one truth value per id, starting at the first bit: an id
 /// is in when its value is `TRUE`. Values past the end leave their bits clear.
 pub fn fill(words: &mut [u64], truth: &[u8]) {
+    fill_where(words, truth, TRUE);
+}
+
+/// As [`fill`], for the values that are `UNKNOWN`.
+pub fn fill_unknown(words: &mut [u64], truth: &[u8]) {
+    fill_where(words, truth, UNKNOWN);
+}
+
+fn fill_where(words: &mut [u64], truth: &[u8], wanted: u8) {
     for (word, values) in words.iter_mut().zip(truth.chunks(64)) {
-        *word = values.chunks(8).enumerate().fold(0, |word, (byte, eight)| {
-            word | u64::from(true_of_eight(eight)) << (8 * byte)
-        });
+        *word = match values.try_into() {
+            // A whole word's values, the usual case, with no partial eights to pad.
+            Ok(whole) => {
+                let whole: &[u8; 64] = whole;
+                whole
+                    .chunks_exact(8)
+                    .enumerate()
+                    .fold(0, |word, (byte, eight)| {
+                        word | u64::from(eight_where(eight, wanted)) << (8 * byte)
+                    })
+            }
+            Err(_) => values.chunks(8).enumerate().fold(0, |word, (byte, eight)| {
+                word | u64::from(eight_where(eight, wanted)) << (8 * byte)
+            }),
+        };
     }
 }
 
-// `true_of_eight` reads the values as bits: false 0, true 1, unknown 2.
+// `eight_where` reads the values as bits: false 0, true 1, unknown 2.
 const _: () = assert!(FALSE == 0 && TRUE == 1 && UNKNOWN == 2);
 
-/// One bit per value of up to eight truth values, set where the value is `TRUE`, eight at a
-/// time in one integer: a true value is the only one with its low bit set and the next
-/// clear, and the multiplication gathers each value's low bit into the top byte.
-fn true_of_eight(values: &[u8]) -> u8 {
-    let mut lanes = [0u8; 8];
-    lanes[..values.len()].copy_from_slice(values);
-    let lanes = u64::from_le_bytes(lanes);
-    let ones = lanes & !(lanes >> 1) & 0x0101_0101_0101_0101;
+/// One bit per value of up to eight truth values, set where the value is `wanted` (true or
+/// unknown), eight at a time in one integer: a true value is the only one with its low bit
+/// set and the next clear, an unknown one the other way round, and the multiplication
+/// gathers each value's low bit into the top byte.
+fn eight_where(values: &[u8], wanted: u8) -> u8 {
+    let lanes = match values.try_into() {
+        Ok(eight) => u64::from_le_bytes(eight),
+        Err(_) => {
+            let mut lanes = [0u8; 8];
+            lanes[..values.len()].copy_from_slice(values);
+            u64::from_le_bytes(lanes)
+        }
+    };
+    let ones = if wanted == TRUE {
+        lanes & !(lanes >> 1)
+    } else {
+        (lanes >> 1) & !lanes
+    } & 0x0101_0101_0101_0101;
+    low_bits(ones)
+}
+
+/// The low bit of each of eight bytes that are 0 or 1, as one byte: the multiplication adds
+/// byte `i`'s bit at bit `56 + i`, and no two sums meet.
+fn low_bits(ones: u64) -> u8 {
     (ones.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
+/// One bit per byte of up to 64 bytes that are 0 or 1: bit `i` is byte `i`.
+pub fn pack(bytes: &[u8; 64]) -> u64 {
+    bytes
+        .chunks_exact(8)
+        .enumerate()
+        .fold(0, |word, (byte, eight)| {
+            let lanes = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+            word | u64::from(low_bits(lanes)) << (8 * byte)
+        })
 }
 
 #[cfg(test)]
@@ -176,17 +236,35 @@ mod tests {
         // Every mix of false, true and unknown in eight places, against one value at a time.
         for mut mix in 0..3u32.pow(8) {
             let mut values = [0u8; 8];
-            let mut expected = 0u8;
+            let (mut true_ones, mut unknown_ones) = (0u8, 0u8);
             for (place, value) in values.iter_mut().enumerate() {
-                *value = (mix % 3) as u8;
+                *value = [FALSE, TRUE, UNKNOWN][(mix % 3) as usize];
                 mix /= 3;
-                if *value == TRUE {
-                    expected |= 1 << place;
+                match *value {
+                    TRUE => true_ones |= 1 << place,
+                    UNKNOWN => unknown_ones |= 1 << place,
+                    _ => {}
                 }
             }
-            assert_eq!(true_of_eight(&values), expected, "{values:?}");
-            assert_eq!(true_of_eight(&values[..3]), expected & 0b111, "{values:?}");
+            assert_eq!(eight_where(&values, TRUE), true_ones, "{values:?}");
+            assert_eq!(eight_where(&values, UNKNOWN), unknown_ones, "{values:?}");
+            assert_eq!(eight_where(&values[..3], TRUE), true_ones & 0b111);
+            assert_eq!(eight_where(&values[..3], UNKNOWN), unknown_ones & 0b111);
         }
+    }
+
+    #[test]
+    fn packing_bytes_gives_a_bit_for_each_one() {
+        let mut bytes = [0u8; 64];
+        for place in [0, 1, 7, 8, 30, 62, 63] {
+            bytes[place] = 1;
+        }
+        let expected = [0, 1, 7, 8, 30, 62, 63]
+            .iter()
+            .fold(0u64, |w, p| w | 1 << p);
+        assert_eq!(pack(&bytes), expected);
+        assert_eq!(pack(&[1; 64]), u64::MAX);
+        assert_eq!(pack(&[0; 64]), 0);
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub enum Node<'t> {
     PerCodeInteger(&'t [u32], Arc<Vec<i64>>),
     /// Whether the row's key is a member of another segment.
     InSegment(&'t [u32], Arc<Bits>),
+    /// The same, on a table whose rows are its keys (see `Table::order_by_key`).
+    MembersByRow(Arc<Bits>),
     /// A number column against a number, the column on the left unless `flipped`: read
     /// straight from the column, the common `ChurnScore >= 0.7`.
     NumberAgainst {
@@ -100,7 +102,7 @@ fn against_constant<'t>(op: CompareOp, column: &Node<'t>, constant: &Node<'t>) -
 }
 
 /// The operator that puts the column on the left: `c < x` is `x > c`.
-fn oriented(op: CompareOp, flipped: bool) -> CompareOp {
+pub(super) fn oriented(op: CompareOp, flipped: bool) -> CompareOp {
     match (op, flipped) {
         (CompareOp::Lt, true) => CompareOp::Gt,
         (CompareOp::Le, true) => CompareOp::Ge,
@@ -281,6 +283,9 @@ impl<'t> Lowering<'t, '_> {
                     // A segment the plan did not evaluate has no members.
                     Arc::new(Bits::new(self.table.keys.len()))
                 });
+                if self.table.rows_are_keys() {
+                    return Node::MembersByRow(members);
+                }
                 Node::InSegment(&self.table.keys.row_key, members)
             }
             ExprKind::Call(function, args) => self.call(*function, args, expr.ty),
@@ -583,6 +588,9 @@ impl<'t> Node<'t> {
                 *constant,
                 |x| x == NULL_INT,
             )),
+            Node::MembersByRow(members) => {
+                Vector::Bool(rows.map(|row| u8::from(members.contains(row))).collect())
+            }
             Node::InSegment(row_key, members) => Vector::Bool(
                 row_key[rows]
                     .iter()

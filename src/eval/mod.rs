@@ -9,6 +9,7 @@
 
 mod bits;
 mod expr;
+mod truth;
 mod vector;
 
 pub use bits::Bits;
@@ -602,6 +603,9 @@ impl<'t> Context<'_, 't> {
         if let [single] = tables {
             return self.table(*single).0.keys.len();
         }
+        if self.universe.is_shared() {
+            return self.universe.len();
+        }
         let mut union = Bits::new(self.universe.len());
         for &index in tables {
             let (table, map) = self.table(index);
@@ -774,11 +778,26 @@ fn keep_best(amount: ir::Amount, with_ties: bool, best: &[u64], histogram: &Hist
     };
     // Keys ranked `last` fill the places the better ones leave, lowest key ids first.
     let mut places = keep - better;
-    for (word, ranks) in kept.runs_mut(1).zip(best.chunks(64)) {
-        let (mut better, mut tied) = (0u64, 0u64);
-        for (bit, &rank) in ranks.iter().enumerate() {
-            better |= u64::from(rank < last) << bit;
-            tied |= u64::from(rank == last) << bit;
+    // Keys in a better bucket than `last`'s are kept, keys in a worse one are not: only
+    // those in the same bucket need their rank read.
+    let boundary = histogram.bucket(last);
+    let words = kept.runs_mut(1).zip(best.chunks(64));
+    for ((word, ranks), buckets) in words.zip(histogram.buckets.chunks(64)) {
+        let (mut lower, mut same) = ([0u8; 64], [0u8; 64]);
+        for ((lower, same), &bucket) in lower.iter_mut().zip(&mut same).zip(buckets) {
+            *lower = u8::from(bucket < boundary);
+            *same = u8::from(bucket == boundary);
+        }
+        let (mut better, mut tied) = (bits::pack(&lower), 0u64);
+        let mut same = bits::pack(&same);
+        while same != 0 {
+            let bit = same.trailing_zeros();
+            same &= same - 1;
+            match ranks[bit as usize].cmp(&last) {
+                Ordering::Less => better |= 1 << bit,
+                Ordering::Equal => tied |= 1 << bit,
+                Ordering::Greater => {}
+            }
         }
         if !with_ties {
             while tied.count_ones() as usize > places {
@@ -815,7 +834,8 @@ fn filter_in_one_pass(filters: &[Node<'_>], rows: usize) -> Vec<Filtered> {
                 .zip(&mut runs)
                 .map(|(filter, run)| {
                     let started = Instant::now();
-                    bits::fill(run, &filter.eval(chunk_rows.clone()).into_bool());
+                    let passed = truth::truth(filter, chunk_rows.clone(), truth::Need::True);
+                    run.copy_from_slice(&passed.yes);
                     started.elapsed()
                 })
                 .collect()
@@ -831,7 +851,7 @@ fn filter_in_one_pass(filters: &[Node<'_>], rows: usize) -> Vec<Filtered> {
         .collect()
 }
 
-/// How many ranks fall in each of up to 2^16 buckets of equal width over the ranks'
+/// How many ranks fall in each of up to 2^15 buckets of equal width over the ranks'
 /// range, so that the rank at any place is found in linear time: the buckets tell which
 /// holds it, and only that bucket's ranks are searched.
 #[derive(Debug)]
@@ -840,7 +860,13 @@ struct Histogram {
     shift: u32,
     /// `below[b]` is how many ranks lie in buckets before `b`; the last entry is the total.
     below: Vec<usize>,
+    /// Each key's bucket, [`NO_BUCKET`] for a key without a rank: a sixth of the ranks'
+    /// size, so segments keeping different amounts read these instead of the ranks.
+    buckets: Vec<u16>,
 }
+
+/// The bucket of a key without a rank: above every bucket.
+const NO_BUCKET: u16 = u16::MAX;
 
 impl Histogram {
     fn of(best: &[u64]) -> Histogram {
@@ -851,36 +877,56 @@ impl Histogram {
             .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
         let min = min.min(max);
         let count = best.len().max(2);
-        let bits = count.ilog2().clamp(1, 16);
+        let bits = count.ilog2().clamp(1, 15);
         let spread = u64::BITS - (max - min).leading_zeros();
         let shift = spread.saturating_sub(bits);
-        let buckets = 1usize << bits;
-        let counts = best
+        let bucket_count = 1usize << bits;
+        let buckets: Vec<u16> = best
+            .par_iter()
+            .map(|&r| {
+                if r == NO_RANK {
+                    NO_BUCKET
+                } else {
+                    ((r - min) >> shift) as u16
+                }
+            })
+            .collect();
+        let counts = buckets
             .par_chunks(CHUNK)
             .fold(
-                || vec![0usize; buckets],
+                || vec![0usize; bucket_count],
                 |mut counts, part| {
-                    for &r in part.iter().filter(|&&r| r != NO_RANK) {
-                        counts[((r - min) >> shift) as usize] += 1;
+                    for &b in part.iter().filter(|&&b| b != NO_BUCKET) {
+                        counts[b as usize] += 1;
                     }
                     counts
                 },
             )
             .reduce(
-                || vec![0usize; buckets],
+                || vec![0usize; bucket_count],
                 |mut a, b| {
                     a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
                     a
                 },
             );
-        let mut below = Vec::with_capacity(buckets + 1);
+        let mut below = Vec::with_capacity(bucket_count + 1);
         let mut total = 0;
         below.push(0);
         for count in counts {
             total += count;
             below.push(total);
         }
-        Histogram { min, shift, below }
+        Histogram {
+            min,
+            shift,
+            below,
+            buckets,
+        }
+    }
+
+    /// The bucket of a rank that is not [`NO_RANK`].
+    fn bucket(&self, rank: u64) -> u16 {
+        ((rank - self.min) >> self.shift) as u16
     }
 
     fn total(&self) -> usize {
@@ -895,11 +941,12 @@ impl Histogram {
         }
         let bucket = self.below.partition_point(|&below| below < keep) - 1;
         let before = self.below[bucket];
-        let (min, shift) = (self.min, self.shift);
-        let mut inside: Vec<u64> = best
+        let mut inside: Vec<u64> = self
+            .buckets
             .par_iter()
-            .copied()
-            .filter(|&r| r != NO_RANK && ((r - min) >> shift) as usize == bucket)
+            .zip(best)
+            .filter(|&(&b, _)| b as usize == bucket)
+            .map(|(_, &r)| r)
             .collect();
         let last = *inside.select_nth_unstable(keep - before - 1).1;
         let better = before + inside.iter().filter(|&&r| r < last).count();
