@@ -69,6 +69,25 @@ impl Bits {
         self.zip_with(other, |a, b| a & !b)
     }
 
+    /// Calls `f` with each id in the set among `ids`, ascending; `ids` starts at a
+    /// multiple of 64.
+    pub fn for_each_id_in(&self, ids: std::ops::Range<usize>, mut f: impl FnMut(usize)) {
+        let first = ids.start / 64;
+        for (index, word) in self.words_of(ids).into_iter().enumerate() {
+            let mut rest = word;
+            while rest != 0 {
+                f((first + index) * 64 + rest.trailing_zeros() as usize);
+                rest &= rest - 1;
+            }
+        }
+    }
+
+    /// How many ids among `ids` are in the set; `ids` starts at a multiple of 64.
+    pub fn count_in(&self, ids: std::ops::Range<usize>) -> usize {
+        let words = self.words_of(ids);
+        words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
     /// The ids in the set, ascending.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(index, &word)| {

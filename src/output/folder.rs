@@ -545,12 +545,13 @@ fn is_temporary(entry: &OsStr) -> bool {
         .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Writes every output into `dir` in parallel, under the names `name_of` gives; on an
-/// error, removes the files it wrote.
-/// Makes and writes the member lists in parallel, each freed once written, then
-/// `summary.json` with what was written. A thread of its own syncs each file to disk once
-/// written, so the workers go on making files meanwhile; every file is synced before this
-/// returns. On error, removes what it wrote.
+/// About how many bytes of member lists a worker makes at once.
+const GROUP_BYTES: usize = 16 << 20;
+
+/// Makes and writes the member lists into `dir` in parallel, under the names `name_of`
+/// gives, a group of lists at a time, then `summary.json` with what was written. A thread
+/// of its own syncs each file to disk once written, so the workers go on making files
+/// meanwhile; every file is synced before this returns. On error, removes what it wrote.
 fn write_files(
     dir: &Path,
     outputs: &Outputs<'_>,
@@ -571,19 +572,31 @@ fn write_files(
         }
         Ok(path)
     };
+    // Lists are made a group at a time (see `Outputs::groups`); each worker keeps its
+    // buffers from one group to the next.
     let lists: Vec<Result<(PathBuf, Written), FolderError>> = outputs
-        .names
-        .par_iter()
-        .enumerate()
-        .map_init(Vec::new, |buffer, (index, name)| {
-            let bytes = outputs.make(index);
-            let path = write(name, &bytes, buffer)?;
-            let written = Written {
-                bytes: bytes.len(),
-                xxh128: super::digest_hex(&bytes),
-            };
-            Ok((path, written))
-        })
+        .groups(GROUP_BYTES)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(made, buffer): &mut (Vec<Vec<u8>>, Vec<u8>), group| {
+                if made.len() < group.len() {
+                    made.resize_with(group.len(), Vec::new);
+                }
+                let made = &mut made[..group.len()];
+                outputs.make_together(&group, made);
+                let written = group.iter().zip(made.iter()).map(|(&index, bytes)| {
+                    let path = write(&outputs.names[index], bytes, buffer)?;
+                    let written = Written {
+                        bytes: bytes.len(),
+                        xxh128: super::digest_hex(bytes),
+                    };
+                    Ok((path, written))
+                });
+                written.collect::<Vec<_>>()
+            },
+        )
+        .flatten_iter()
         .collect();
     let mut paths = Vec::new();
     let mut facts = Vec::new();
@@ -663,9 +676,15 @@ mod tests {
             .find(|(name, _)| *name == SUMMARY)
             .map_or("{}\n", |(_, text)| text);
         let names = lists.iter().map(|(name, _)| name.to_string()).collect();
+        let sizes = lists.iter().map(|(_, text)| text.len()).collect();
         Outputs::new(
             names,
-            move |index| lists[index].1.as_bytes().to_vec(),
+            sizes,
+            move |indices: &[usize], out: &mut [Vec<u8>]| {
+                for (&index, out) in indices.iter().zip(out) {
+                    out.extend_from_slice(lists[index].1.as_bytes());
+                }
+            },
             move |_| summary.as_bytes().to_vec(),
         )
     }
@@ -701,7 +720,8 @@ mod tests {
     fn outputs_made_in_memory_end_with_the_summary_of_what_was_made() {
         let outputs = Outputs::new(
             vec!["a.csv".to_string()],
-            |_| b"k\n1\n".to_vec(),
+            vec![4],
+            |_: &[usize], out: &mut [Vec<u8>]| out[0].extend_from_slice(b"k\n1\n"),
             |written: &[Written]| format!("{written:?}").into_bytes(),
         );
         let files = outputs.make_all();

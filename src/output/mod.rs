@@ -17,7 +17,7 @@ pub use folder::{FolderError, Method, OutputFolder};
 use crate::check::ir::{ExpectTest, Program, SegmentId, Source};
 use crate::config::Config;
 use crate::data::{format_date, ColumnData, Table, NULL_BOOL, NULL_CODE, NULL_DATE, NULL_INT};
-use crate::eval::{Evaluation, SegmentResult};
+use crate::eval::{Bits, Evaluation, SegmentResult};
 use crate::source::SourceMap;
 use crate::syntax::ast::Metric;
 
@@ -84,20 +84,98 @@ pub fn format_number(value: f64) -> String {
     format!("{value}")
 }
 
-/// The bytes of one segment's output file.
+/// The members of a segment whose file is its keys alone, of one width and copied as they
+/// are (the usual list), made by [`push_keys_together`].
+fn plain_list<'e>(
+    program: &Program,
+    evaluation: &'e Evaluation<'_>,
+    id: SegmentId,
+) -> Option<&'e Bits> {
+    let result = evaluation.results[id].as_ref()?;
+    let universe = &evaluation.universe;
+    let plain = result.rows.is_none()
+        && program.segments[id].split.is_none()
+        && universe.plain
+        && universe.fixed_width().is_some();
+    plain.then_some(&result.members)
+}
+
+/// The key column a segment's file is headed by: the table's key, or the project's for
+/// `combine`.
+fn key_column<'c>(program: &Program, config: &'c Config, id: SegmentId) -> &'c str {
+    match &program.segments[id].source {
+        Source::From(from) => &config.tables[from.table].key,
+        Source::Combine(_) => &config.key,
+    }
+}
+
+/// Appends each list's lines, one per member, keys of one `width` copied from `text`. The
+/// lists are made together a range of keys at a time, so that the range's text is read
+/// from memory once for all of them rather than once a list.
+fn push_keys_together(lists: &mut [(&Bits, &mut Vec<u8>)], text: &[u8], width: usize) {
+    const KEYS: usize = 1 << 14;
+    let Some(keys) = lists.first().map(|(members, _)| members.len()) else {
+        return;
+    };
+    for start in (0..keys).step_by(KEYS) {
+        let range = start..(start + KEYS).min(keys);
+        for (members, out) in lists.iter_mut() {
+            push_fixed_keys(out, members, range.clone(), text, width);
+        }
+    }
+}
+
+/// Appends one line per member among keys `range`. Lines are put together in a small
+/// block that stays in cache, a key copied as 16 bytes where the text goes on that far
+/// (two moves, where a copy of a length known only at run time is a call) with its line
+/// end written over what came after it; each full block is appended at once.
+fn push_fixed_keys(
+    out: &mut Vec<u8>,
+    members: &Bits,
+    range: std::ops::Range<usize>,
+    text: &[u8],
+    width: usize,
+) {
+    const WIDE: usize = 16;
+    const BLOCK: usize = 4096;
+    let mut block = [0u8; BLOCK];
+    let mut at = 0;
+    members.for_each_id_in(range, |id| {
+        if at + width.max(WIDE) + 1 > BLOCK {
+            out.extend_from_slice(&block[..at]);
+            at = 0;
+        }
+        let from = id * width;
+        if width <= WIDE && from + WIDE <= text.len() {
+            block[at..at + WIDE].copy_from_slice(&text[from..from + WIDE]);
+            block[at + width] = b'\n';
+            at += width + 1;
+        } else {
+            // A key too wide for the block goes straight to the output.
+            out.extend_from_slice(&block[..at]);
+            out.extend_from_slice(&text[from..from + width]);
+            out.push(b'\n');
+            at = 0;
+        }
+    });
+    out.extend_from_slice(&block[..at]);
+}
+
+/// Appends the bytes of one segment's output file to `out`.
 pub fn segment_csv(
     program: &Program,
     config: &Config,
     tables: &[Option<Table>],
     evaluation: &Evaluation<'_>,
     id: SegmentId,
-) -> Vec<u8> {
+    out: &mut Vec<u8>,
+) {
     let segment = &program.segments[id];
     let Some(result) = &evaluation.results[id] else {
-        return Vec::new();
+        return;
     };
     let universe = &evaluation.universe;
-    let mut out = Vec::with_capacity(result.count * 12 + 64);
+    out.reserve(result.count * 12 + 64);
     let (key_column, from_table) = match &segment.source {
         Source::From(from) => {
             let table = tables[from.table].as_ref();
@@ -108,12 +186,12 @@ pub fn segment_csv(
         }
         Source::Combine(_) => (config.key.as_str(), None),
     };
-    push_field(&mut out, key_column);
+    push_field(out, key_column);
     if let Some((_, select)) = from_table {
         if result.rows.is_some() {
             for column in select.iter() {
                 out.push(b',');
-                push_field(&mut out, column);
+                push_field(out, column);
             }
         }
     }
@@ -147,24 +225,15 @@ pub fn segment_csv(
                     member += 1;
                 }
                 previous = Some(key);
-                push_field(&mut out, table.keys.get(key));
+                push_field(out, table.keys.get(key));
                 for data in &columns {
                     out.push(b',');
-                    push_cell(&mut out, data, row as usize);
+                    push_cell(out, data, row as usize);
                 }
                 if group_names.is_some() {
                     out.push(b',');
-                    push_field(&mut out, group_of(member));
+                    push_field(out, group_of(member));
                 }
-                out.push(b'\n');
-            }
-        }
-        _ if universe.plain && group_names.is_none() && universe.fixed_width().is_some() => {
-            // The usual list: keys of one width, copied as they are.
-            let (text, width) = universe.fixed_width().expect("checked above");
-            out.reserve(result.count * (width + 1));
-            for id in result.members.iter() {
-                out.extend_from_slice(&text[id * width..(id + 1) * width]);
                 out.push(b'\n');
             }
         }
@@ -173,17 +242,16 @@ pub fn segment_csv(
                 if universe.plain {
                     out.extend_from_slice(universe.key_bytes(id));
                 } else {
-                    push_field(&mut out, universe.key(id));
+                    push_field(out, universe.key(id));
                 }
                 if group_names.is_some() {
                     out.push(b',');
-                    push_field(&mut out, group_of(index));
+                    push_field(out, group_of(index));
                 }
                 out.push(b'\n');
             }
         }
     }
-    out
 }
 
 #[derive(Serialize)]
@@ -260,12 +328,14 @@ pub fn source_text(config: &Config, program: &Program, id: SegmentId) -> String 
 pub struct Outputs<'a> {
     /// The member lists' file names, in the summary's order.
     pub names: Vec<String>,
-    make: Box<MakeList<'a>>,
+    /// About how many bytes each list takes, to group lists that are made together.
+    sizes: Vec<usize>,
+    make: Box<MakeLists<'a>>,
     summary: Box<MakeSummary<'a>>,
 }
 
-/// Makes the bytes of one member list, by index.
-type MakeList<'a> = dyn Fn(usize) -> Vec<u8> + Sync + 'a;
+/// Appends the bytes of member lists `indices[i]` to `buffers[i]`.
+type MakeLists<'a> = dyn Fn(&[usize], &mut [Vec<u8>]) + Sync + 'a;
 /// Makes the bytes of `summary.json` from what was written for each list.
 type MakeSummary<'a> = dyn Fn(&[Written]) -> Vec<u8> + Sync + 'a;
 
@@ -278,23 +348,55 @@ pub struct Written {
 }
 
 impl<'a> Outputs<'a> {
-    /// `make(i)` gives the bytes of `names[i]`; `summary` the bytes of `summary.json`,
-    /// given what was written for each name.
+    /// `make(indices, buffers)` appends the bytes of each `names[indices[i]]` to
+    /// `buffers[i]`, with `sizes` as each one's expected size; `summary` gives the bytes of
+    /// `summary.json`, given what was written for each name.
     pub fn new(
         names: Vec<String>,
-        make: impl Fn(usize) -> Vec<u8> + Sync + 'a,
+        sizes: Vec<usize>,
+        make: impl Fn(&[usize], &mut [Vec<u8>]) + Sync + 'a,
         summary: impl Fn(&[Written]) -> Vec<u8> + Sync + 'a,
     ) -> Outputs<'a> {
         Outputs {
             names,
+            sizes,
             make: Box::new(make),
             summary: Box::new(summary),
         }
     }
 
+    /// The lists in groups of consecutive ones whose expected sizes add up to at most
+    /// `budget` bytes (a larger list alone): the lists of a group are made together.
+    pub fn groups(&self, budget: usize) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut total = 0;
+        for index in 0..self.names.len() {
+            let size = self.sizes.get(index).copied().unwrap_or(0);
+            match groups.last_mut() {
+                Some(group) if total + size <= budget => group.push(index),
+                _ => {
+                    groups.push(vec![index]);
+                    total = 0;
+                }
+            }
+            total += size;
+        }
+        groups
+    }
+
+    /// The bytes of the lists `indices`, in `buffers` (each emptied first). Buffers used
+    /// again keep their memory, which the system need not hand over anew.
+    pub fn make_together(&self, indices: &[usize], buffers: &mut [Vec<u8>]) {
+        buffers.iter_mut().for_each(Vec::clear);
+        (self.make)(indices, buffers);
+    }
+
     /// The bytes of member list `index`.
     pub fn make(&self, index: usize) -> Vec<u8> {
-        (self.make)(index)
+        let mut bytes = [Vec::new()];
+        (self.make)(&[index], &mut bytes);
+        let [bytes] = bytes;
+        bytes
     }
 
     /// The bytes of `summary.json`.
@@ -362,13 +464,39 @@ pub fn build<'a>(
         .iter()
         .map(|&id| format!("{}.csv", program.segments[id].name))
         .collect();
-    let make = move |index: usize| segment_csv(program, config, tables, evaluation, outputs[index]);
+    let sizes = outputs
+        .iter()
+        .map(|&id| match &evaluation.results[id] {
+            Some(result) => match &result.rows {
+                Some(rows) => rows.len() * 32,
+                None => result.count * 12,
+            },
+            None => 0,
+        })
+        .collect();
+    let make = move |indices: &[usize], buffers: &mut [Vec<u8>]| {
+        let mut plain: Vec<(&Bits, &mut Vec<u8>)> = Vec::new();
+        for (&index, out) in indices.iter().zip(buffers.iter_mut()) {
+            let id = outputs[index];
+            match plain_list(program, evaluation, id) {
+                Some(members) => {
+                    push_field(out, key_column(program, config, id));
+                    out.push(b'\n');
+                    plain.push((members, out));
+                }
+                None => segment_csv(program, config, tables, evaluation, id, out),
+            }
+        }
+        if let Some((text, width)) = evaluation.universe.fixed_width() {
+            push_keys_together(&mut plain, text, width);
+        }
+    };
     let summary = move |written: &[Written]| {
         summary_json(
             program, config, tables, evaluation, outputs, sources, as_of, written,
         )
     };
-    Outputs::new(names, make, summary)
+    Outputs::new(names, sizes, make, summary)
 }
 
 /// The bytes of `summary.json`.
@@ -507,6 +635,42 @@ pub fn describe_test(metric: Metric, test: ExpectTest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_made_together_hold_each_member_key_on_its_line() {
+        // 70,000 keys, more than one range of keys, some wider than the 16-byte copy.
+        for width in [5, 9, 16, 21] {
+            let keys = 70_000;
+            let key = |id: usize| format!("{id:0width$}");
+            let text: String = (0..keys).map(key).collect();
+            let mut every_third = Bits::new(keys);
+            let mut the_last_ones = Bits::new(keys);
+            (0..keys).step_by(3).for_each(|id| every_third.set(id));
+            (keys - 5..keys).for_each(|id| the_last_ones.set(id));
+            let empty = Bits::new(keys);
+            let (mut a, mut b, mut c) = (b"h\n".to_vec(), Vec::new(), Vec::new());
+            let mut lists = [(&every_third, &mut a), (&the_last_ones, &mut b), (&empty, &mut c)];
+            push_keys_together(&mut lists, text.as_bytes(), width);
+            let lines = |ids: &mut dyn Iterator<Item = usize>| -> String {
+                ids.map(|id| key(id) + "\n").collect()
+            };
+            let expected = "h\n".to_string() + &lines(&mut (0..keys).step_by(3));
+            assert_eq!(String::from_utf8(a).unwrap(), expected, "width {width}");
+            assert_eq!(String::from_utf8(b).unwrap(), lines(&mut (keys - 5..keys)));
+            assert!(c.is_empty());
+        }
+    }
+
+    #[test]
+    fn lists_are_grouped_up_to_the_budget_in_order() {
+        let outputs = Outputs::new(
+            (0..6).map(|i| format!("{i}.csv")).collect(),
+            vec![10, 5, 20, 1, 1, 16],
+            |_: &[usize], _: &mut [Vec<u8>]| {},
+            |_: &[Written]| Vec::new(),
+        );
+        assert_eq!(outputs.groups(16), [vec![0, 1], vec![2], vec![3, 4], vec![5]]);
+    }
 
     #[test]
     fn fields_are_quoted_only_where_csv_needs_it() {
