@@ -207,12 +207,27 @@ impl ColumnData {
     }
 
     /// The values with row `r` moved to row `to[r]`; `to` is a permutation of the rows.
+    /// Each worker fills one stretch of the new rows, reading every row in order and
+    /// writing those that land in its stretch: reading in order and writing about is
+    /// cheaper than the other way round, which would need the inverse permutation first.
     pub fn scattered(&self, to: &[u32]) -> ColumnData {
-        fn scatter<T: Copy + Default>(values: &[T], to: &[u32]) -> Vec<T> {
+        fn scatter<T: Copy + Default + Send + Sync>(values: &[T], to: &[u32]) -> Vec<T> {
             let mut moved = vec![T::default(); values.len()];
-            for (&value, &place) in values.iter().zip(to) {
-                moved[place as usize] = value;
-            }
+            let stretch = values.len().div_ceil(rayon::current_num_threads()).max(1);
+            moved
+                .par_chunks_mut(stretch)
+                .enumerate()
+                .for_each(|(index, part)| {
+                    let first = index * stretch;
+                    for (&value, &place) in values.iter().zip(to) {
+                        if let Some(slot) = (place as usize)
+                            .checked_sub(first)
+                            .and_then(|at| part.get_mut(at))
+                        {
+                            *slot = value;
+                        }
+                    }
+                });
             moved
         }
         match self {
@@ -281,12 +296,11 @@ impl Table {
         if self.rows_are_keys() || self.keys.len() != self.rows {
             return;
         }
-        // Each column is moved by one thread: reading in order and writing about is cheaper
-        // than the other way round, which would need the inverse permutation first.
+        // One column at a time, so that only one is held twice.
         let row_key = &self.keys.row_key;
-        self.columns
-            .par_iter_mut()
-            .for_each(|column| column.data = column.data.scattered(row_key));
+        for column in &mut self.columns {
+            column.data = column.data.scattered(row_key);
+        }
         let file_order = std::mem::replace(&mut self.keys.row_key, (0..self.rows as u32).collect());
         self.file_order = Some(file_order);
     }

@@ -649,7 +649,11 @@ mod tests {
             (keys - 5..keys).for_each(|id| the_last_ones.set(id));
             let empty = Bits::new(keys);
             let (mut a, mut b, mut c) = (b"h\n".to_vec(), Vec::new(), Vec::new());
-            let mut lists = [(&every_third, &mut a), (&the_last_ones, &mut b), (&empty, &mut c)];
+            let mut lists = [
+                (&every_third, &mut a),
+                (&the_last_ones, &mut b),
+                (&empty, &mut c),
+            ];
             push_keys_together(&mut lists, text.as_bytes(), width);
             let lines = |ids: &mut dyn Iterator<Item = usize>| -> String {
                 ids.map(|id| key(id) + "\n").collect()
@@ -669,7 +673,10 @@ mod tests {
             |_: &[usize], _: &mut [Vec<u8>]| {},
             |_: &[Written]| Vec::new(),
         );
-        assert_eq!(outputs.groups(16), [vec![0, 1], vec![2], vec![3, 4], vec![5]]);
+        assert_eq!(
+            outputs.groups(16),
+            [vec![0, 1], vec![2], vec![3, 4], vec![5]]
+        );
     }
 
     #[test]
