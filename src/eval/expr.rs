@@ -872,14 +872,7 @@ fn coalesce<'t>(values: Vec<Vector<'t>>, len: usize) -> Vector<'t> {
 mod tests {
     use super::{against, oriented, round, vector, CompareOp, Vector, NULL_INT};
 
-    const OPS: [CompareOp; 6] = [
-        CompareOp::Eq,
-        CompareOp::Ne,
-        CompareOp::Lt,
-        CompareOp::Le,
-        CompareOp::Gt,
-        CompareOp::Ge,
-    ];
+    const OPS: [CompareOp; 6] = CompareOp::ALL;
 
     #[test]
     fn a_column_against_a_constant_compares_like_two_vectors() {

@@ -346,14 +346,7 @@ mod tests {
         }
     }
 
-    const OPS: [CompareOp; 6] = [
-        CompareOp::Eq,
-        CompareOp::Ne,
-        CompareOp::Lt,
-        CompareOp::Le,
-        CompareOp::Gt,
-        CompareOp::Ge,
-    ];
+    const OPS: [CompareOp; 6] = CompareOp::ALL;
 
     /// A random condition over the columns, `depth` levels of `and`, `or` and `not` at most.
     fn condition<'t>(draw: &mut Draw, c: &'t Columns, depth: u32) -> Node<'t> {

@@ -281,6 +281,16 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// Every operator, in declaration order.
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CompareOp::Eq => "=",

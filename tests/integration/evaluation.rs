@@ -186,8 +186,8 @@ fn progress_shows_on_a_terminal_only() {
     assert!(first.iter().any(|t| screen.contains(t)), "{screen:?}");
 }
 
-#[test]
-fn round_takes_negative_digits() {
+/// A project of one table `t` (from `t.csv`, keyed by `CustomerId`) and one `.seg` file.
+fn one_table_project(table: &str, segments: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("segments")).unwrap();
     fs::write(
@@ -195,16 +195,17 @@ fn round_takes_negative_digits() {
         "[tables.t]\npath = \"t.csv\"\n",
     )
     .unwrap();
-    fs::write(
-        dir.path().join("t.csv"),
+    fs::write(dir.path().join("t.csv"), table).unwrap();
+    fs::write(dir.path().join("segments/s.seg"), segments).unwrap();
+    dir
+}
+
+#[test]
+fn round_takes_negative_digits() {
+    let dir = one_table_project(
         "CustomerId,V\nA,1234\nB,1245\nC,1260\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("segments/r.seg"),
         "segment tens {\n    from t\n    where round(V, -1) >= 1250\n}\n",
-    )
-    .unwrap();
+    );
     assert_status(&segc(dir.path(), &["run"]), 0);
     // 1234 rounds to 1230, 1245 to 1250 (half away from zero), 1260 stays.
     assert_eq!(read(&dir.path().join("out/tens.csv")), "CustomerId\nB\nC\n");
@@ -214,23 +215,10 @@ fn round_takes_negative_digits() {
 fn sums_add_up_in_file_order_whatever_order_rows_are_kept_in() {
     // In file order, 1e16 + 1 rounds back to 1e16, so the sum is 0 + 1 = 1. In key order
     // (A, B, C, D) it would be 1 + 1 - 1e16 + 1e16 = 2, and A and B would not pass.
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir(dir.path().join("segments")).unwrap();
-    fs::write(
-        dir.path().join("segc.toml"),
-        "[tables.t]\npath = \"t.csv\"\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("t.csv"),
+    let dir = one_table_project(
         "CustomerId,V\nD,1e16\nA,1.0\nC,-1e16\nB,1.0\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("segments/s.seg"),
         "segment at_least_sum {\n    from t\n    where V >= sum(V)\n}\n",
-    )
-    .unwrap();
+    );
     assert_status(&segc(dir.path(), &["run"]), 0);
     assert_eq!(
         read(&dir.path().join("out/at_least_sum.csv")),
