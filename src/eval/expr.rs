@@ -51,21 +51,11 @@ pub enum Node<'t> {
     InSegment(&'t [u32], Arc<Bits>),
     /// The same, on a table whose rows are its keys (see `Table::order_by_key`).
     MembersByRow(Arc<Bits>),
-    /// A number column against a number, the column on the left unless `flipped`: read
-    /// straight from the column, the common `ChurnScore >= 0.7`.
-    NumberAgainst {
-        op: CompareOp,
-        values: &'t [f64],
-        constant: f64,
-        flipped: bool,
-    },
-    /// An integer column against an integer, the same way.
-    IntegerAgainst {
-        op: CompareOp,
-        values: &'t [i64],
-        constant: i64,
-        flipped: bool,
-    },
+    /// `column op constant` on a number column, read straight from the column: the common
+    /// `ChurnScore >= 0.7`. A constant written on the left has its operator mirrored.
+    NumberAgainst(CompareOp, &'t [f64], f64),
+    /// The same on an integer column and an integer.
+    IntegerAgainst(CompareOp, &'t [i64], i64),
     Call(Function, Vec<Node<'t>>),
     DaysSince(Box<Node<'t>>, i32),
 }
@@ -82,33 +72,29 @@ fn against_constant<'t>(op: CompareOp, column: &Node<'t>, constant: &Node<'t>) -
         _ => None,
     };
     match column {
-        Node::Column(ColumnData::Number(values)) => Some(Node::NumberAgainst {
+        Node::Column(ColumnData::Number(values)) => Some(Node::NumberAgainst(
             op,
             values,
-            constant: number(constant).filter(|x| !x.is_nan())?,
-            flipped: false,
-        }),
+            number(constant).filter(|x| !x.is_nan())?,
+        )),
         Node::Column(ColumnData::Integer(values)) => match constant {
-            Node::Const(Scalar::Integer(i), _) if *i != NULL_INT => Some(Node::IntegerAgainst {
-                op,
-                values,
-                constant: *i,
-                flipped: false,
-            }),
+            Node::Const(Scalar::Integer(i), _) if *i != NULL_INT => {
+                Some(Node::IntegerAgainst(op, values, *i))
+            }
             _ => None,
         },
         _ => None,
     }
 }
 
-/// The operator that puts the column on the left: `c < x` is `x > c`.
-pub(super) fn oriented(op: CompareOp, flipped: bool) -> CompareOp {
-    match (op, flipped) {
-        (CompareOp::Lt, true) => CompareOp::Gt,
-        (CompareOp::Le, true) => CompareOp::Ge,
-        (CompareOp::Gt, true) => CompareOp::Lt,
-        (CompareOp::Ge, true) => CompareOp::Le,
-        (op, _) => op,
+/// The operator with its sides swapped: `c < x` is `x > c`.
+fn mirrored(op: CompareOp) -> CompareOp {
+    match op {
+        CompareOp::Lt => CompareOp::Gt,
+        CompareOp::Le => CompareOp::Ge,
+        CompareOp::Gt => CompareOp::Lt,
+        CompareOp::Ge => CompareOp::Le,
+        op => op,
     }
 }
 
@@ -148,31 +134,15 @@ fn each_value<T: Copy>(
         .collect()
 }
 
-/// The same comparison with the sides swapped: `constant op column`.
+/// The same comparison written `constant op column`.
 fn flip(node: Node<'_>) -> Node<'_> {
     match node {
-        Node::NumberAgainst {
-            op,
-            values,
-            constant,
-            flipped,
-        } => Node::NumberAgainst {
-            op,
-            values,
-            constant,
-            flipped: !flipped,
-        },
-        Node::IntegerAgainst {
-            op,
-            values,
-            constant,
-            flipped,
-        } => Node::IntegerAgainst {
-            op,
-            values,
-            constant,
-            flipped: !flipped,
-        },
+        Node::NumberAgainst(op, values, constant) => {
+            Node::NumberAgainst(mirrored(op), values, constant)
+        }
+        Node::IntegerAgainst(op, values, constant) => {
+            Node::IntegerAgainst(mirrored(op), values, constant)
+        }
         other => other,
     }
 }
@@ -566,28 +536,12 @@ impl<'t> Node<'t> {
                     })
                     .collect(),
             ),
-            Node::NumberAgainst {
-                op,
-                values,
-                constant,
-                flipped,
-            } => Vector::Bool(against(
-                &values[rows],
-                oriented(*op, *flipped),
-                *constant,
-                |x| x.is_nan(),
-            )),
-            Node::IntegerAgainst {
-                op,
-                values,
-                constant,
-                flipped,
-            } => Vector::Bool(against(
-                &values[rows],
-                oriented(*op, *flipped),
-                *constant,
-                |x| x == NULL_INT,
-            )),
+            Node::NumberAgainst(op, values, constant) => {
+                Vector::Bool(against(&values[rows], *op, *constant, f64::is_nan))
+            }
+            Node::IntegerAgainst(op, values, constant) => {
+                Vector::Bool(against(&values[rows], *op, *constant, |x| x == NULL_INT))
+            }
             Node::MembersByRow(members) => {
                 Vector::Bool(rows.map(|row| u8::from(members.contains(row))).collect())
             }
@@ -870,7 +824,16 @@ fn coalesce<'t>(values: Vec<Vector<'t>>, len: usize) -> Vector<'t> {
 
 #[cfg(test)]
 mod tests {
-    use super::{against, oriented, round, vector, CompareOp, Vector, NULL_INT};
+    use super::{against, mirrored, round, vector, CompareOp, Vector, NULL_INT};
+
+    /// The operator as evaluated for `column op constant`, or for `constant op column`.
+    fn oriented(op: CompareOp, flipped: bool) -> CompareOp {
+        if flipped {
+            mirrored(op)
+        } else {
+            op
+        }
+    }
 
     const OPS: [CompareOp; 6] = CompareOp::ALL;
 

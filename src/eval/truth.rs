@@ -13,7 +13,7 @@ use crate::data::{ColumnData, NULL_BOOL, NULL_CODE, NULL_DATE, NULL_INT};
 use crate::syntax::ast::CompareOp;
 
 use super::bits::{fill, fill_unknown, pack};
-use super::expr::{oriented, Node};
+use super::expr::Node;
 use super::vector::{TRUE, UNKNOWN};
 
 /// What the caller reads of a condition. A filter reads only where it is true; so do `and`
@@ -125,30 +125,12 @@ pub fn truth(node: &Node<'_>, rows: Range<usize>, need: Need) -> Truth {
                 len: inner.len,
             }
         }
-        Node::NumberAgainst {
-            op,
-            values,
-            constant,
-            flipped,
-        } => against(
-            &values[rows],
-            oriented(*op, *flipped),
-            *constant,
-            |x| x.is_nan(),
-            need,
-        ),
-        Node::IntegerAgainst {
-            op,
-            values,
-            constant,
-            flipped,
-        } => against(
-            &values[rows],
-            oriented(*op, *flipped),
-            *constant,
-            |x| x == NULL_INT,
-            need,
-        ),
+        Node::NumberAgainst(op, values, constant) => {
+            against(&values[rows], *op, *constant, f64::is_nan, need)
+        }
+        Node::IntegerAgainst(op, values, constant) => {
+            against(&values[rows], *op, *constant, |x| x == NULL_INT, need)
+        }
         // A bool column holds truth values already.
         Node::Column(ColumnData::Bool(values)) => Truth::of_values(&values[rows], need),
         Node::PerCode(codes, per_code) => per_code_truth(&codes[rows], per_code, need),
@@ -352,21 +334,11 @@ mod tests {
     fn condition<'t>(draw: &mut Draw, c: &'t Columns, depth: u32) -> Node<'t> {
         let pick = draw.below(if depth == 0 { 8 } else { 11 });
         let op = OPS[draw.below(6) as usize];
-        let flipped = draw.below(2) == 0;
+        let negated = draw.below(2) == 0;
         let inner = |draw: &mut Draw| Box::new(condition(draw, c, depth - 1));
         match pick {
-            0 => Node::NumberAgainst {
-                op,
-                values: &c.numbers,
-                constant: draw.below(6) as f64 / 2.0,
-                flipped,
-            },
-            1 => Node::IntegerAgainst {
-                op,
-                values: &c.integers,
-                constant: draw.below(6) as i64,
-                flipped,
-            },
+            0 => Node::NumberAgainst(op, &c.numbers, draw.below(6) as f64 / 2.0),
+            1 => Node::IntegerAgainst(op, &c.integers, draw.below(6) as i64),
             2 => Node::Column(&c.bools),
             3 => {
                 // Any of the six codes true or false, and sometimes some unknown.
@@ -379,11 +351,11 @@ mod tests {
             4 => Node::MembersByRow(Arc::clone(&c.members)),
             5 => Node::IsNull {
                 value: Box::new(Node::Column(&c.bools)),
-                negated: flipped,
+                negated,
             },
             6 => Node::IsNull {
                 value: Box::new(Node::Strings(&c.codes, Dict::Owned(Arc::default()))),
-                negated: flipped,
+                negated,
             },
             // Evaluated the general way and packed.
             7 => Node::Const(Scalar::Null, NullAs::Bool),
