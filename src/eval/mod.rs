@@ -32,7 +32,7 @@ use crate::data::{KeySpans, Keys, Table, NULL_DATE, NULL_INT};
 use crate::syntax::ast::{CompareOp, Direction, Metric};
 
 use self::expr::{AggregateCache, Lowering, Node};
-use self::vector::{Vector, TRUE};
+use self::vector::Vector;
 
 /// Rows per chunk: small enough to stay in cache, large enough to amortise dispatch.
 const CHUNK: usize = 16 * 1024;
@@ -496,11 +496,17 @@ impl<'t> Context<'_, 't> {
                         || (Bits::new(key_count), Vec::new()),
                         |(mut passed, mut kept), chunk| {
                             let rows = chunk_rows(chunk);
-                            let truth = node.eval(rows.clone()).into_bool();
-                            for (row, _) in rows.zip(&truth).filter(|(_, &t)| t == TRUE) {
-                                passed.set(row_key[row] as usize);
-                                if keep_rows {
-                                    kept.push(row as u32);
+                            let start = rows.start;
+                            let truth = truth::truth(&node, rows, truth::Need::True);
+                            for (word, &bits) in truth.yes.iter().enumerate() {
+                                let mut rest = bits;
+                                while rest != 0 {
+                                    let row = start + word * 64 + rest.trailing_zeros() as usize;
+                                    rest &= rest - 1;
+                                    passed.set(row_key[row] as usize);
+                                    if keep_rows {
+                                        kept.push(row as u32);
+                                    }
                                 }
                             }
                             (passed, kept)
