@@ -176,17 +176,11 @@ pub fn segment_csv(
     };
     let universe = &evaluation.universe;
     out.reserve(result.count * 12 + 64);
-    let (key_column, from_table) = match &segment.source {
-        Source::From(from) => {
-            let table = tables[from.table].as_ref();
-            (
-                config.tables[from.table].key.as_str(),
-                table.map(|t| (t, &from.select)),
-            )
-        }
-        Source::Combine(_) => (config.key.as_str(), None),
+    let from_table = match &segment.source {
+        Source::From(from) => tables[from.table].as_ref().map(|t| (t, &from.select)),
+        Source::Combine(_) => None,
     };
-    push_field(out, key_column);
+    push_field(out, key_column(program, config, id));
     if let Some((_, select)) = from_table {
         if result.rows.is_some() {
             for column in select.iter() {
@@ -324,7 +318,7 @@ pub fn source_text(config: &Config, program: &Program, id: SegmentId) -> String 
 
 /// Everything a run writes: the member lists, each made only when it is written, so that
 /// no more than a few are in memory at once, and then `summary.json`, which gives each
-/// list's size and MD5.
+/// list's size and XXH3-128 digest.
 pub struct Outputs<'a> {
     /// The member lists' file names, in the summary's order.
     pub names: Vec<String>,
