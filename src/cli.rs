@@ -683,8 +683,8 @@ impl Session {
                         table.load_time.as_secs_f64() * 1e3
                     ));
                     let started = Instant::now();
-                    table.order_by_key();
-                    if table.rows_are_keys() {
+                    table.order_by_key(plan.aggregated.contains(index));
+                    if table.rows_are_keys {
                         self.log(format!(
                             "put the rows of `{}` in key order in {:.1} ms",
                             table.name,

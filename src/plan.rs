@@ -17,6 +17,9 @@ pub struct Plan {
     /// For each table used (by index into the configuration): the columns to load besides
     /// the key, sorted.
     pub tables: Vec<(usize, Vec<String>)>,
+    /// The tables an aggregate (`sum(x)`, `avg(x)`, …) reads, by index, sorted: their sums
+    /// add up in file order, which must then be kept.
+    pub aggregated: Vec<usize>,
 }
 
 /// Plans the evaluation of `only` (every segment when empty) and what they depend on.
@@ -77,6 +80,7 @@ pub fn plan(program: &Program, only: &[String]) -> Result<Plan, Vec<Diagnostic>>
     }
 
     let mut tables: Vec<(usize, BTreeSet<String>)> = Vec::new();
+    let mut aggregated = BTreeSet::new();
     for group in &levels {
         for &id in group {
             let Source::From(from) = &program.segments[id].source else {
@@ -94,7 +98,11 @@ pub fn plan(program: &Program, only: &[String]) -> Result<Plan, Vec<Diagnostic>>
                 .filter
                 .iter()
                 .chain(from.rank.as_ref().map(|rank| &rank.by));
-            exprs.for_each(|expr| columns_of(expr, columns));
+            let mut aggregates = false;
+            exprs.for_each(|expr| columns_of(expr, columns, &mut aggregates));
+            if aggregates {
+                aggregated.insert(from.table);
+            }
             columns.extend(from.select.iter().cloned());
         }
     }
@@ -110,17 +118,20 @@ pub fn plan(program: &Program, only: &[String]) -> Result<Plan, Vec<Diagnostic>>
         levels,
         outputs,
         tables,
+        aggregated: aggregated.into_iter().collect(),
     })
 }
 
-/// Every column an expression reads, the key column included (the loader skips it).
-fn columns_of(expr: &TypedExpr, columns: &mut BTreeSet<String>) {
+/// Every column an expression reads, the key column included (the loader skips it);
+/// `aggregates` is set when one is read by an aggregate.
+fn columns_of(expr: &TypedExpr, columns: &mut BTreeSet<String>, aggregates: &mut bool) {
     match &expr.kind {
         ExprKind::Column(name) => {
             columns.insert(name.clone());
         }
         ExprKind::Aggregate { column, .. } => {
             columns.insert(column.clone());
+            *aggregates = true;
         }
         ExprKind::Const(_) | ExprKind::InSegment(_) => {}
         ExprKind::ToNumber(inner)
@@ -128,14 +139,16 @@ fn columns_of(expr: &TypedExpr, columns: &mut BTreeSet<String>) {
         | ExprKind::Not(inner)
         | ExprKind::InList { value: inner, .. }
         | ExprKind::IsNull { value: inner, .. }
-        | ExprKind::Match { value: inner, .. } => columns_of(inner, columns),
+        | ExprKind::Match { value: inner, .. } => columns_of(inner, columns, aggregates),
         ExprKind::And(a, b)
         | ExprKind::Or(a, b)
         | ExprKind::Compare(_, a, b)
         | ExprKind::Arith(_, a, b) => {
-            columns_of(a, columns);
-            columns_of(b, columns);
+            columns_of(a, columns, aggregates);
+            columns_of(b, columns, aggregates);
         }
-        ExprKind::Call(_, args) => args.iter().for_each(|arg| columns_of(arg, columns)),
+        ExprKind::Call(_, args) => args
+            .iter()
+            .for_each(|arg| columns_of(arg, columns, aggregates)),
     }
 }

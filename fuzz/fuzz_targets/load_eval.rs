@@ -353,7 +353,7 @@ fn run(byte: u8, csv: &[u8]) {
     for ((index, _, _), loaded) in inputs.iter().zip(loaded_tables) {
         match loaded {
             Ok(mut table) => {
-                table.order_by_key();
+                table.order_by_key(plan.aggregated.contains(index));
                 tables[*index] = Some(table);
             }
             Err(mut found) => problems.append(&mut found),

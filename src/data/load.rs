@@ -374,6 +374,7 @@ fn load_blocks(
         // Set by the caller, which may read the file twice.
         load_time: Duration::ZERO,
         warnings,
+        rows_are_keys: false,
         file_order: None,
     })
 }

@@ -1318,9 +1318,9 @@ fn rows_put_in_key_order_keep_every_value_with_its_key() {
                     c2,0.2,2,true,,Tenure\n";
     let mut table = setup.load(contents);
     let file = table.clone();
-    assert!(!table.rows_are_keys());
-    table.order_by_key();
-    assert!(table.rows_are_keys());
+    assert!(!table.rows_are_keys);
+    table.order_by_key(true);
+    assert!(table.rows_are_keys);
     assert_eq!(row_keys(&table), ["c1", "c2", "c3", "c4"]);
     assert_eq!(table.keys.row_key, [0, 1, 2, 3]);
     assert_eq!(
@@ -1357,15 +1357,26 @@ fn rows_put_in_key_order_keep_every_value_with_its_key() {
     }
     // Ordering twice changes nothing.
     let once = format!("{table:?}");
-    table.order_by_key();
+    table.order_by_key(true);
     assert_eq!(format!("{table:?}"), once);
 }
 
 #[test]
 fn rows_of_repeated_keys_stay_in_file_order() {
     let mut table = Setup::new(&["score"]).load("id,score\nc2,1\nc1,2\nc2,3\n");
-    table.order_by_key();
-    assert!(!table.rows_are_keys());
+    table.order_by_key(true);
+    assert!(!table.rows_are_keys);
     assert_eq!(row_keys(&table), ["c2", "c1", "c2"]);
     assert_eq!(integers(&table, "score"), some(&[1, 2, 3]));
+}
+
+#[test]
+fn rows_in_key_order_keep_the_file_order_only_when_asked() {
+    let setup = Setup::new(&["score"]);
+    let mut table = setup.load("id,score\nc2,2\nc1,1\n");
+    table.order_by_key(false);
+    assert!(table.rows_are_keys);
+    assert_eq!(table.file_order, None);
+    assert_eq!(row_keys(&table), ["c1", "c2"]);
+    assert_eq!(integers(&table, "score"), some(&[1, 2]));
 }

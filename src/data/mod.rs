@@ -273,8 +273,10 @@ pub struct Table {
     pub load_time: Duration,
     /// Data-quality warnings found while loading.
     pub warnings: Vec<Diagnostic>,
-    /// Once [`Table::order_by_key`] has put the rows in key order: the row of each line of
-    /// the file, in file order.
+    /// Whether [`Table::order_by_key`] has put the rows in key order: row `i` holds key `i`.
+    pub rows_are_keys: bool,
+    /// For rows put in key order, when asked to keep it: the row of each line of the file,
+    /// in file order.
     pub file_order: Option<Vec<u32>>,
 }
 
@@ -283,17 +285,13 @@ impl Table {
         self.columns.iter().find(|column| column.name == name)
     }
 
-    /// Whether row `i` holds key `i` (see [`Table::order_by_key`]).
-    pub fn rows_are_keys(&self) -> bool {
-        self.file_order.is_some()
-    }
-
     /// Puts the rows of a table with one row per key in key order, so that row `i` holds
     /// key `i`: a segment's members are then its rows, and evaluation reads and writes in
     /// order instead of jumping about. A table with repeated keys is left in file order,
-    /// as is one already ordered. What depends on file order reads through `file_order`.
-    pub fn order_by_key(&mut self) {
-        if self.rows_are_keys() || self.keys.len() != self.rows {
+    /// as is one already ordered. The file order is kept in `file_order` when
+    /// `keep_file_order`: aggregates, whose sums add up in file order, need it.
+    pub fn order_by_key(&mut self, keep_file_order: bool) {
+        if self.rows_are_keys || self.keys.len() != self.rows {
             return;
         }
         // One column at a time, so that only one is held twice.
@@ -302,15 +300,20 @@ impl Table {
             column.data = column.data.scattered(row_key);
         }
         let file_order = std::mem::replace(&mut self.keys.row_key, (0..self.rows as u32).collect());
-        self.file_order = Some(file_order);
+        self.rows_are_keys = true;
+        self.file_order = keep_file_order.then_some(file_order);
     }
 
     /// A column's values in file order.
     pub fn in_file_order<'a>(&self, data: &'a ColumnData) -> std::borrow::Cow<'a, ColumnData> {
-        match &self.file_order {
-            Some(order) => std::borrow::Cow::Owned(data.gathered(order)),
-            None => std::borrow::Cow::Borrowed(data),
+        if !self.rows_are_keys {
+            return std::borrow::Cow::Borrowed(data);
         }
+        let order = self
+            .file_order
+            .as_ref()
+            .expect("the plan keeps the file order of every table an aggregate reads");
+        std::borrow::Cow::Owned(data.gathered(order))
     }
 }
 

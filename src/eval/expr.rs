@@ -253,7 +253,7 @@ impl<'t> Lowering<'t, '_> {
                     // A segment the plan did not evaluate has no members.
                     Arc::new(Bits::new(self.table.keys.len()))
                 });
-                if self.table.rows_are_keys() {
+                if self.table.rows_are_keys {
                     return Node::MembersByRow(members);
                 }
                 Node::InSegment(&self.table.keys.row_key, members)

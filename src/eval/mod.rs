@@ -374,7 +374,7 @@ impl<'t> Context<'_, 't> {
         for &id in level {
             if let Source::From(from) = &self.program.segments[id].source {
                 if let Some(filter) = &from.filter {
-                    if self.table(from.table).0.rows_are_keys() {
+                    if self.table(from.table).0.rows_are_keys {
                         by_table.entry(from.table).or_default().push((id, filter));
                     }
                 }
